@@ -1,0 +1,1 @@
+"""The `streetwatch` command: demo, worker, api, replay."""

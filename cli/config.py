@@ -1,0 +1,120 @@
+"""One YAML file for a deployment: cameras, zones, rules and settings, checked on load.
+
+Strings may use ${VAR} or ${VAR:-default}; ${STREETWATCH_ASSETS} defaults to the
+shared assets beside the project. Relative video paths are relative to the file.
+A few settings can be overridden from the environment (see ENV_OVERRIDES).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ConfigDict, Field, ValidationError
+
+from api.config import ApiConfig
+from events import BusConfig
+from models import DEFAULT_ASSETS_DIR
+from models.registry import PROJECT_ROOT
+from streams.config import is_network_url
+from worker import WorkerConfig
+
+DEMO_CONFIG = PROJECT_ROOT / "config" / "demo.yaml"
+
+ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
+    "STREETWATCH_MODEL": ("detector", "model"),
+    "REDIS_URL": ("bus", "redis_url"),
+    "DATABASE_URL": ("api", "database_url"),
+    "STREETWATCH_MEDIA_DIR": ("media_dir",),
+}
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+class ConfigError(ValueError):
+    """A configuration file that cannot be used; the message names the file, the field and the problem."""
+
+
+class AppConfig(WorkerConfig):
+    model_config = ConfigDict(extra="forbid")
+
+    media_dir: str = Field("var/media", description="Evidence snapshots go here.")
+    bus: BusConfig = Field(default_factory=BusConfig)
+    api: ApiConfig = Field(default_factory=ApiConfig)
+
+
+def load_config(path: Path | str) -> AppConfig:
+    path = Path(path)
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping (cameras:, rules:, ...)")
+    variables = {"STREETWATCH_ASSETS": str(DEFAULT_ASSETS_DIR), **os.environ, "CONFIG_DIR": str(path.parent)}
+    data = _expand(raw, variables, path, ())
+    _apply_env_overrides(data)
+    _resolve_videos(data, path.parent.resolve())
+    try:
+        return AppConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(format_errors(path, exc)) from None
+
+
+def format_errors(path: Path, exc: ValidationError) -> str:
+    lines = [f"{path}: {exc.error_count()} problem(s) in the configuration"]
+    for error in exc.errors():
+        location = _location(error["loc"])
+        message = error["msg"].removeprefix("Value error, ")
+        lines.append(f"  {path}: {location or '(top level)'}: {message}")
+    return "\n".join(lines)
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    text = ""
+    for part in loc:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _expand(value: Any, variables: dict[str, str], path: Path, loc: tuple[Any, ...]) -> Any:
+    if isinstance(value, dict):
+        return {k: _expand(v, variables, path, (*loc, k)) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_expand(v, variables, path, (*loc, i)) for i, v in enumerate(value)]
+    if not isinstance(value, str):
+        return value
+
+    def substitute(match: re.Match[str]) -> str:
+        name, default = match.group(1), match.group(2)
+        if name in variables:
+            return variables[name]
+        if default is not None:
+            return default
+        raise ConfigError(f"{path}: {_location(loc)}: environment variable {name} is not set")
+
+    return _VARIABLE.sub(substitute, value)
+
+
+def _apply_env_overrides(data: dict[str, Any]) -> None:
+    for variable, keys in ENV_OVERRIDES.items():
+        value = os.environ.get(variable)
+        if not value:
+            continue
+        target = data
+        for key in keys[:-1]:
+            target = target.setdefault(key, {})
+        target[keys[-1]] = value
+
+
+def _resolve_videos(data: dict[str, Any], base: Path) -> None:
+    for camera in data.get("cameras") or []:
+        source = camera.get("source") if isinstance(camera, dict) else None
+        url = source.get("url") if isinstance(source, dict) else None
+        if isinstance(url, str) and url and not is_network_url(url) and not Path(url).is_absolute():
+            source["url"] = str(base / url)

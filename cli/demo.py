@@ -1,0 +1,98 @@
+"""One process, embedded defaults: a looping clip as a camera, cases in SQLite, the API on :8000."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+import redis
+import typer
+import uvicorn
+
+from api.app import create_app
+from cli.config import AppConfig
+from events import BufferedPublisher, EventPublisher, EvidenceStore, redis_client
+from worker import Worker
+
+log = logging.getLogger(__name__)
+
+
+def _redis_available(url: str) -> bool:
+    try:
+        return bool(redis_client(url).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def run_demo(settings: AppConfig, duration: float | None) -> None:
+    use_redis = _redis_available(settings.bus.redis_url)
+    api_config = settings.api.model_copy(update={"consume": use_redis})
+    application = create_app(api_config, settings.bus, settings.media_dir)
+    if use_redis:
+        sink = BufferedPublisher(EventPublisher(settings.bus))
+        route = f"Redis Stream {settings.bus.stream} @ {settings.bus.redis_url}"
+    else:
+        store = application.state.case_store
+
+        def sink(events):  # type: ignore[no-untyped-def]
+            for event in events:
+                store.apply(event)
+
+        route = "直接写入案件库 straight into the case store (Redis 不可用 / Redis unreachable)"
+
+    server = uvicorn.Server(
+        uvicorn.Config(application, host=settings.api.host, port=settings.api.port, log_level="warning")
+    )
+    server_thread = threading.Thread(target=server.run, name="api", daemon=True)
+    server_thread.start()
+    while not server.started and server_thread.is_alive():
+        time.sleep(0.05)
+    if not server.started:
+        raise typer.Exit(1)
+
+    running = Worker(settings, sink, EvidenceStore(settings.media_dir))
+    running.start()
+    base = f"http://{settings.api.host}:{settings.api.port}"
+    cameras = ", ".join(f"{c.id} ← {c.source.url}" for c in settings.cameras)
+    typer.echo(
+        "\nStreetWatch 演示 demo 运行中 / running\n"
+        f"  摄像头 cameras : {cameras}\n"
+        f"  事件 events    : {route}\n"
+        f"  案件库 cases   : {settings.api.database_url}\n"
+        f"  证据 evidence  : {settings.media_dir}\n"
+        f"  案件 cases     : {base}/api/cases\n"
+        f"  接口 API docs  : {base}/docs\n"
+        f"  健康 health    : {base}/api/health\n"
+        "  Ctrl-C 停止 / to stop\n"
+    )
+    deadline = None if duration is None else time.monotonic() + duration
+    try:
+        while deadline is None or time.monotonic() < deadline:
+            time.sleep(0.5)
+            if not running.alive:
+                break
+    except KeyboardInterrupt:
+        pass
+    finally:
+        running.stop()
+        running.join(10)
+        if isinstance(sink, BufferedPublisher):
+            sink.flush()
+            _drain(application.state.consumer, timeout_s=5.0)
+        server.should_exit = True
+        server_thread.join(10)
+    cases = application.state.case_store.count()
+    typer.echo(f"演示结束 demo stopped: {cases} case(s) in {settings.api.database_url}")
+
+
+def _drain(consumer, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
+    """Give the consumer a moment to turn the last published events into cases."""
+    deadline = time.monotonic() + timeout_s
+    while consumer is not None and time.monotonic() < deadline:
+        try:
+            if not consumer.consumer.lag():
+                return
+        except redis.RedisError:
+            return
+        time.sleep(0.1)

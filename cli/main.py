@@ -1,0 +1,140 @@
+"""`streetwatch`: the entry points of the service."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from cli.config import DEMO_CONFIG, AppConfig, ConfigError, load_config
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="StreetWatch 街道巡查: AI video events for street-level monitoring.",
+)
+
+ConfigOption = Annotated[
+    Path, typer.Option("--config", "-c", help="YAML configuration (cameras, zones, rules, settings).")
+]
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _load(path: Path) -> AppConfig:
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        typer.echo(f"配置错误 configuration error:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+@app.command()
+def replay(
+    video: Annotated[Path, typer.Argument(help="Clip to replay through the whole pipeline.")],
+    config: ConfigOption = DEMO_CONFIG,
+    out: Annotated[Path | None, typer.Option(help="Write every event here as JSON lines.")] = None,
+    camera: Annotated[str | None, typer.Option(help="Whose zones to use; the first camera by default.")] = None,
+    publish: Annotated[bool, typer.Option(help="Also publish the events to the Redis stream.")] = False,
+    verbose: bool = False,
+) -> None:
+    """Replay a recorded clip as fast as the machine allows and report its events."""
+    from events import EventPublisher, EvidenceStore, write_jsonl
+    from streams import SourceConfig
+    from worker import replay as run_replay
+
+    _setup_logging(verbose)
+    settings = _load(config)
+    chosen = _pick_camera(settings, camera)
+    try:
+        source = SourceConfig(url=str(video), analysis_fps=chosen.source.analysis_fps)
+    except ValueError as exc:
+        typer.echo(f"错误 error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    camera_config = chosen.model_copy(update={"source": source})
+    publisher = EventPublisher(settings.bus) if publish else None
+    run = run_replay(
+        settings, camera_config, publisher.publish if publisher else (lambda _events: None),
+        EvidenceStore(settings.media_dir),
+    )
+    if out is not None:
+        write_jsonl(run.events, out)
+    starts = sum(1 for e in run.events if e.state == "start")
+    typer.echo(f"{run.frames} frames analysed, {len(run.events)} events, {starts} episodes"
+               + (f"; written to {out}" if out else ""))
+
+
+def _pick_camera(settings: AppConfig, camera_id: str | None):  # type: ignore[no-untyped-def]
+    if not settings.cameras:
+        typer.echo("错误 error: the configuration has no cameras (and so no zones)", err=True)
+        raise typer.Exit(2)
+    if camera_id is None:
+        return settings.cameras[0]
+    for camera in settings.cameras:
+        if camera.id == camera_id:
+            return camera
+    typer.echo(f"错误 error: no camera {camera_id!r} in the configuration", err=True)
+    raise typer.Exit(2)
+
+
+@app.command()
+def worker(config: ConfigOption = DEMO_CONFIG, verbose: bool = False) -> None:
+    """Run every configured camera and publish events to Redis."""
+    from events import BufferedPublisher, EventPublisher, EvidenceStore
+    from worker import Worker
+
+    _setup_logging(verbose)
+    settings = _load(config)
+    sink = BufferedPublisher(EventPublisher(settings.bus))
+    running = Worker(settings, sink, EvidenceStore(settings.media_dir))
+    running.start()
+    try:
+        running.join()
+    except KeyboardInterrupt:
+        running.stop()
+        running.join(10)
+    sink.flush()
+
+
+@app.command()
+def api(
+    config: ConfigOption = DEMO_CONFIG,
+    host: Annotated[str | None, typer.Option(help="Listen address; the config's api.host by default.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port; the config's api.port by default.")] = None,
+    verbose: bool = False,
+) -> None:
+    """Serve the case API and consume events from Redis into cases."""
+    import uvicorn
+
+    from api.app import create_app
+
+    _setup_logging(verbose)
+    settings = _load(config)
+    application = create_app(settings.api, settings.bus, settings.media_dir)
+    uvicorn.run(application, host=host or settings.api.host, port=port or settings.api.port, log_level="info")
+
+
+@app.command()
+def demo(
+    config: ConfigOption = DEMO_CONFIG,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.")] = None,
+    verbose: bool = False,
+) -> None:
+    """Replay the shipped clip as a live camera, raise cases, and serve them at the API."""
+    from cli.demo import run_demo
+
+    _setup_logging(verbose)
+    run_demo(_load(config), duration)
+
+
+if __name__ == "__main__":
+    app()

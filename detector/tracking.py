@@ -1,0 +1,48 @@
+"""Per-camera tracking with Ultralytics' ByteTrack."""
+
+from __future__ import annotations
+
+import math
+from types import SimpleNamespace
+
+import numpy as np
+
+from detector.config import TrackerConfig
+from detector.detections import Detections
+
+
+class Tracker:
+    """Gives each detection of one camera a track id that persists across frames.
+
+    One instance per camera: ids are per tracker, so replays are repeatable and
+    cameras never share identities. Boxes keep the detector's own coordinates.
+    """
+
+    def __init__(self, config: TrackerConfig, analysis_fps: float) -> None:
+        from ultralytics.engine.results import Boxes
+        from ultralytics.trackers.byte_tracker import BYTETracker
+
+        self._boxes_type = Boxes
+        args = SimpleNamespace(
+            tracker_type="bytetrack",
+            track_high_thresh=config.high_threshold,
+            track_low_thresh=config.low_threshold,
+            new_track_thresh=config.new_track_threshold,
+            track_buffer=max(1, math.ceil(config.lost_s * analysis_fps)),
+            match_thresh=config.match_threshold,
+            fuse_score=True,
+        )
+        self._tracker = BYTETracker(args)
+
+    def update(self, detections: Detections, image_shape: tuple[int, int]) -> Detections:
+        """Detections that belong to a confirmed track, with `tracker_id` set."""
+        if len(detections):
+            class_index = np.zeros(len(detections), dtype=np.float32)  # labels travel separately
+            data = np.column_stack([detections.xyxy, detections.confidence, class_index])
+        else:
+            data = np.zeros((0, 6), dtype=np.float32)
+        tracks = self._tracker.update(self._boxes_type(data, image_shape))
+        if len(tracks) == 0:
+            return Detections.empty()
+        index = tracks[:, -1].astype(int)
+        return detections[index].with_tracker_ids(tracks[:, 4].astype(int))

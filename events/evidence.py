@@ -1,0 +1,51 @@
+"""Evidence snapshots on local disk: the worker writes them, the API serves them."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from zones import Event
+
+_SAFE_PART = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+class EvidenceStore:
+    """JPEGs under one media directory, named by camera and event so a re-run overwrites, never piles up."""
+
+    def __init__(self, media_dir: Path | str) -> None:
+        self.root = Path(media_dir).resolve()
+
+    def save(self, event: Event, image: np.ndarray) -> str:
+        """Draw the event's box on the frame and store it; returns the path relative to the media dir."""
+        relative = Path("evidence") / _SAFE_PART.sub("_", event.camera_id) / f"{event.event_id}-{event.state}.jpg"
+        target = self.root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        picture = image.copy()
+        height, width = picture.shape[:2]
+        x1, y1, x2, y2 = event.bbox
+        p1 = (round(x1 * width), round(y1 * height))
+        p2 = (round(x2 * width), round(y2 * height))
+        thickness = max(2, width // 400)
+        cv2.rectangle(picture, p1, p2, (0, 0, 255), thickness)
+        caption = f"{event.problem.value} {event.label} {event.confidence:.2f} t={event.ts_s:.1f}s"
+        cv2.putText(picture, caption, (p1[0], max(15, p1[1] - 6)), cv2.FONT_HERSHEY_SIMPLEX,
+                    max(0.45, width / 1600), (0, 0, 255), max(1, thickness // 2), cv2.LINE_AA)
+        temporary = target.with_suffix(".tmp.jpg")
+        if not cv2.imwrite(str(temporary), picture, [cv2.IMWRITE_JPEG_QUALITY, 85]):
+            raise OSError(f"could not write evidence image {target}")
+        temporary.replace(target)
+        return relative.as_posix()
+
+    def resolve(self, relative: str) -> Path | None:
+        """The file for a stored relative path, or None when it is missing or points outside the media dir."""
+        try:
+            candidate = (self.root / relative).resolve()
+        except (OSError, ValueError):
+            return None
+        if not candidate.is_relative_to(self.root) or not candidate.is_file():
+            return None
+        return candidate

@@ -1,0 +1,67 @@
+"""Shared fixtures: real assets, the real model, real Redis and PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import redis
+
+from models import DEFAULT_ASSETS_DIR
+
+ASSETS = Path(os.environ.get("STREETWATCH_ASSETS", DEFAULT_ASSETS_DIR))
+REDIS_URL = os.environ.get("STREETWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+POSTGRES_URL = os.environ.get("STREETWATCH_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+RESIDENTIAL = ASSETS / "video" / "residential-street-parked-cars.mp4"
+HIGHWAY = ASSETS / "video" / "highway-720p.mp4"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not (ASSETS / "weights").is_dir():
+        raise pytest.UsageError(f"shared assets not found at {ASSETS}; set STREETWATCH_ASSETS")
+
+
+@pytest.fixture(scope="session")
+def detector():  # type: ignore[no-untyped-def]
+    """The default shared model, loaded once for the whole run."""
+    from detector import Detector, DetectorConfig
+
+    return Detector(DetectorConfig())
+
+
+@pytest.fixture
+def redis_bus() -> Iterator:
+    """A bus on a stream of its own in the real Redis, deleted afterwards."""
+    from events import BusConfig
+
+    bus = BusConfig(redis_url=REDIS_URL, stream=f"test:{uuid.uuid4().hex}", claim_idle_ms=60_000)
+    client = redis.Redis.from_url(REDIS_URL)
+    try:
+        client.ping()
+    except redis.ConnectionError as exc:
+        pytest.fail(f"Redis is not running at {REDIS_URL}: {exc}")
+    yield bus
+    client.delete(bus.stream, bus.dead_letter_stream)
+    client.close()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A fresh database in the real PostgreSQL server, dropped afterwards."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    admin = create_engine(POSTGRES_URL, isolation_level="AUTOCOMMIT")
+    name = f"streetwatch_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:
+        pytest.fail(f"PostgreSQL is not reachable at {POSTGRES_URL}: {exc}")
+    yield make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from streams import FileSource, SourceConfig, SourceError
+from tests.conftest import HIGHWAY
+
+
+def test_frames_are_sampled_on_the_clips_own_timeline():
+    source = FileSource("hw", SourceConfig(url=str(HIGHWAY), analysis_fps=2))
+    frames = list(source)
+    stamps = np.array([f.ts_s for f in frames])
+    # 11.2 s of 29.97 fps video at 2 analysed frames per second of video time.
+    assert 21 <= len(frames) <= 23
+    assert stamps[0] == pytest.approx(0.0, abs=0.05)
+    assert np.allclose(np.diff(stamps), 0.5, atol=0.04)
+    assert [f.seq for f in frames] == list(range(len(frames)))
+    assert frames[0].image.shape == (720, 1280, 3)
+    assert source.frames_decoded >= 330 and source.frames_analysed == len(frames)
+
+
+def test_a_looping_clip_keeps_its_timeline_going():
+    source = FileSource("hw", SourceConfig(url=str(HIGHWAY), analysis_fps=1, loop=True))
+    stamps = []
+    for frame in source:
+        stamps.append(frame.ts_s)
+        if len(stamps) == 25:
+            break
+    assert all(b > a for a, b in zip(stamps, stamps[1:], strict=False))
+    assert stamps[-1] > 20.0  # past the 11.2 s clip: the second pass continues the timeline
+
+
+def test_an_unreadable_file_is_a_clear_source_error(tmp_path):
+    bogus = tmp_path / "not-a-video.mp4"
+    bogus.write_bytes(b"this is not a video")
+    with pytest.raises(SourceError, match="cannot open .*not-a-video.mp4"):
+        list(FileSource("cam", SourceConfig(url=str(bogus))))

@@ -1,0 +1,56 @@
+"""What a rule raises: one state change of one problem episode."""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from zones.classes import ProblemClass, ZoneKind
+
+_EVENT_NAMESPACE = uuid.UUID("5d1e3c2a-7b8f-4c61-9a0e-2f4b6d8e1c35")
+
+
+class EventState(StrEnum):
+    START = "start"
+    UPDATE = "update"
+    END = "end"
+
+
+def episode_id(camera_id: str, zone_id: str, problem: ProblemClass, start_s: float, track_id: int) -> str:
+    """Same camera, zone, class, start and object give the same id, so a re-delivery cannot open a second case.
+
+    The track id is part of the key because two cars can start dwelling in one zone in the same frame.
+    """
+    key = f"{camera_id}|{zone_id}|{ProblemClass(problem).value}|{start_s:.3f}|{track_id}"
+    return str(uuid.uuid5(_EVENT_NAMESPACE, key))
+
+
+class Event(BaseModel):
+    """Times are seconds on the camera's timeline: the clip's for a replay, the stream's for a live camera."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True, serialize_by_alias=True, extra="ignore")
+
+    event_id: str = Field(min_length=1, max_length=64)
+    problem: ProblemClass = Field(alias="class")
+    camera_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    zone_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    zone_kind: ZoneKind
+    state: EventState
+    start_s: float = Field(description="When the rule raised the episode.")
+    ts_s: float = Field(description="When this state change happened.")
+    end_s: float | None = Field(None, description="Last time the problem was seen; set on `end`.")
+    since_s: float = Field(description="When the object first stood still in the zone.")
+    confidence: float = Field(ge=0.0, le=1.0, description="Best detection score in the episode.")
+    bbox: tuple[float, float, float, float] = Field(description="Last box, normalised x1, y1, x2, y2.")
+    label: str = Field(max_length=64, description="The model's label behind the event, e.g. car.")
+    track_id: int
+    priority: Literal["high", "normal", "low"] = "normal"
+    grid: str | None = Field(None, max_length=64)
+    evidence: str | None = Field(None, max_length=255, description="Snapshot path, relative to the media dir.")
+
+    @property
+    def dwell_s(self) -> float:
+        return (self.end_s if self.end_s is not None else self.ts_s) - self.since_s

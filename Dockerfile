@@ -13,6 +13,7 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STREETWATCH_MEDIA_DIR=/data/media
 
 # ultralytics depends on opencv-python (not headless), which needs libGL and glib at import time.
+# hadolint ignore=DL3008
 RUN apt-get update \
     && apt-get install -y --no-install-recommends libgl1 libglib2.0-0 \
     && rm -rf /var/lib/apt/lists/*
@@ -28,12 +29,12 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
 
 COPY . .
 RUN pip install --no-deps . \
-    && rm -rf build *.egg-info \
+    && rm -rf ./build ./*.egg-info \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin streetwatch \
     && mkdir -p /app/var /data/media /assets \
     && chown streetwatch:streetwatch /app/var /data/media
 
-USER streetwatch
+USER 10001
 
 EXPOSE 8000
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from detector import Detections, Tracker, TrackerConfig
 from streams import Frame
+from worker.config import CameraConfig
 from zones import (
     STATIONARY_EVIDENCE,
     Event,
@@ -18,7 +19,6 @@ from zones import (
     anchor_points,
     normalise_boxes,
 )
-from worker.config import CameraConfig
 
 log = logging.getLogger(__name__)
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from detector import Detector
 from events import EvidenceStore
 from streams import Frame, SourceError, open_source
-from zones import Event, EventState
 from worker.config import CameraConfig, WorkerConfig
 from worker.pipeline import CameraPipeline
+from zones import Event, EventState
 
 log = logging.getLogger(__name__)
 

@@ -130,7 +130,7 @@ class StationaryDwellRule:
 
     def _adopt_lost(self, key: Key, box: np.ndarray, present: set[int]) -> _Still | None:
         """The tracker may give a parked object a new id after an occlusion; keep its history."""
-        track_id, zone_id = key
+        zone_id = key[1]
         for old_key, old in list(self._still.items()):
             if old_key[1] != zone_id or old_key[0] in present:
                 continue

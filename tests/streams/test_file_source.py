@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -27,12 +29,12 @@ def test_a_looping_clip_keeps_its_timeline_going():
         stamps.append(frame.ts_s)
         if len(stamps) == 25:
             break
-    assert all(b > a for a, b in zip(stamps, stamps[1:], strict=False))
+    assert all(b > a for a, b in itertools.pairwise(stamps))
     assert stamps[-1] > 20.0  # past the 11.2 s clip: the second pass continues the timeline
 
 
 def test_an_unreadable_file_is_a_clear_source_error(tmp_path):
     bogus = tmp_path / "not-a-video.mp4"
     bogus.write_bytes(b"this is not a video")
-    with pytest.raises(SourceError, match="cannot open .*not-a-video.mp4"):
+    with pytest.raises(SourceError, match=r"cannot open .*not-a-video\.mp4"):
         list(FileSource("cam", SourceConfig(url=str(bogus))))

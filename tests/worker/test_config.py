@@ -73,7 +73,8 @@ def test_yaml_errors_unset_variables_and_typos_are_reported(tmp_path: Path):
     broken = tmp_path / "broken.yaml"
     broken.write_text("cameras: [\n")
     assert "broken.yaml: not valid YAML" in error_of(broken)
-    assert "environment variable NO_SUCH_VAR_XYZ is not set" in error_of(write(tmp_path, video="${NO_SUCH_VAR_XYZ}/a.mp4"))
+    unset = error_of(write(tmp_path, video="${NO_SUCH_VAR_XYZ}/a.mp4"))
+    assert "cameras[0].source.url: environment variable NO_SUCH_VAR_XYZ is not set" in unset
     assert "cameras[0].zones[0].kindd" in error_of(write(tmp_path, zone=ZONE.replace("kind:", "kindd: x, kind:")))
     assert "not found" in error_of(tmp_path / "absent.yaml")
 

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# StreetWatch quick start. Sets up a virtual environment (cached between runs and clones),
+# then runs one of:
+#   ./dev.sh demo   the residential clip as live camera demo-1, cases at http://127.0.0.1:8000
+#   ./dev.sh test   lint and the whole test suite on real Redis, PostgreSQL and footage
+# Anything after the first word is passed on (e.g. ./dev.sh demo --duration 60, ./dev.sh test -k rules).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+task=${1:-demo}
+shift || true
+
+PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
+stamp=$(cat pyproject.toml | sha256sum | cut -c1-12)
+VENV=${STREETWATCH_VENV:-$HOME/.cache/streetwatch/venv-py311-$stamp}
+export STREETWATCH_ASSETS=${STREETWATCH_ASSETS:-$ROOT/../shared/assets}
+
+setup_venv() {
+  if [ ! -f "$VENV/.installed" ]; then
+    echo "==> creating $VENV (first run: installs Ultralytics and PyTorch, a few minutes)"
+    rm -rf "$VENV"
+    "$PYTHON" -m venv "$VENV"
+    "$VENV/bin/pip" install -q --upgrade pip setuptools wheel
+    "$VENV/bin/pip" install -q ".[test]"
+    touch "$VENV/.installed"
+  fi
+  # The project itself is installed editable from this checkout on every run: cheap, and right
+  # when the cached environment was made from another clone.
+  "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e . >/dev/null
+  export PATH="$VENV/bin:$PATH"
+}
+
+start_services() {
+  # Real Redis and PostgreSQL on loopback, started only when they are not already answering.
+  if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && command -v redis-server >/dev/null; then
+    echo "==> starting redis-server"
+    mkdir -p /var/lib/redis /var/log/redis 2>/dev/null || true
+    redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+      --dir /var/lib/redis --logfile /var/log/redis/ci.log
+  fi
+  if ! pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && command -v pg_ctlcluster >/dev/null; then
+    echo "==> starting PostgreSQL"
+    pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+  fi
+  for _ in $(seq 1 50); do
+    redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && pg_isready -h 127.0.0.1 -p 5432 -q 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "warning: Redis or PostgreSQL is not answering on 127.0.0.1; tests that need them will fail" >&2
+}
+
+install_system_tools() {
+  # docker-compose only validates the compose file (no engine is needed); best effort.
+  if ! command -v docker-compose >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    echo "==> installing docker-compose (Debian) to validate docker-compose.yml"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose) >/dev/null 2>&1 \
+      || echo "warning: could not install docker-compose; the compose check will be skipped" >&2
+  fi
+}
+
+case "$task" in
+  demo)
+    setup_venv
+    start_services || true
+    exec streetwatch demo "$@"
+    ;;
+  test)
+    setup_venv
+    start_services
+    install_system_tools
+    echo "==> ruff"
+    ruff check .
+    echo "==> pytest"
+    exec python -m pytest -p no:cacheprovider "$@"
+    ;;
+  *)
+    echo "usage: ./dev.sh demo|test [args...]" >&2
+    exit 2
+    ;;
+esac

@@ -16,6 +16,9 @@ VENV=${STREETWATCH_VENV:-$HOME/.cache/streetwatch/venv-py311-$stamp}
 export STREETWATCH_ASSETS=${STREETWATCH_ASSETS:-$ROOT/../shared/assets}
 
 setup_venv() {
+  mkdir -p "$(dirname "$VENV")"
+  exec 9>"$VENV.lock"
+  flock 9  # two runs at once (CI beside a developer) must not build the same environment
   if [ ! -f "$VENV/.installed" ]; then
     echo "==> creating $VENV (first run: installs Ultralytics and PyTorch, a few minutes)"
     rm -rf "$VENV"
@@ -27,6 +30,7 @@ setup_venv() {
   # The project itself is installed editable from this checkout on every run: cheap, and right
   # when the cached environment was made from another clone.
   "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e . >/dev/null
+  flock -u 9
   export PATH="$VENV/bin:$PATH"
 }
 

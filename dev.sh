@@ -11,7 +11,9 @@ task=${1:-demo}
 shift || true
 
 PYTHON=${PYTHON:-$(command -v python3.11 || command -v python3)}
-stamp=$(cat pyproject.toml | sha256sum | cut -c1-12)
+# The cached environment is keyed on the dependency lists, so other edits to pyproject.toml reuse it.
+stamp=$(sed -n '/^dependencies = \[/,/^\]/p; /^\[project.optional-dependencies\]/,/^$/p' pyproject.toml \
+  | sha256sum | cut -c1-12)
 VENV=${STREETWATCH_VENV:-$HOME/.cache/streetwatch/venv-py311-$stamp}
 export STREETWATCH_ASSETS=${STREETWATCH_ASSETS:-$ROOT/../shared/assets}
 
@@ -23,13 +25,18 @@ setup_venv() {
     echo "==> creating $VENV (first run: installs Ultralytics and PyTorch, a few minutes)"
     rm -rf "$VENV"
     "$PYTHON" -m venv "$VENV"
-    "$VENV/bin/pip" install -q --upgrade pip setuptools wheel
-    "$VENV/bin/pip" install -q ".[test]"
+    if ! { "$VENV/bin/pip" install --upgrade pip setuptools wheel && "$VENV/bin/pip" install ".[test]"; } \
+        >"$VENV.install.log" 2>&1; then
+      tail -n 40 "$VENV.install.log" >&2
+      echo "error: installing the environment failed; full log in $VENV.install.log" >&2
+      exit 1
+    fi
     touch "$VENV/.installed"
   fi
   # The project itself is installed editable from this checkout on every run: cheap, and right
   # when the cached environment was made from another clone.
-  "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e . >/dev/null
+  "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e . >"$VENV.editable.log" 2>&1 \
+    || { cat "$VENV.editable.log" >&2; exit 1; }
   flock -u 9
   export PATH="$VENV/bin:$PATH"
 }

@@ -71,12 +71,13 @@ def test_evidence_is_served_only_from_the_media_dir(client: TestClient, tmp_path
 
 
 def test_a_bad_message_is_dead_lettered_and_the_next_one_still_makes_a_case(client: TestClient, redis_bus: BusConfig):
+    consumer = client.app.state.consumer.consumer  # type: ignore[attr-defined]
     raw = redis.Redis.from_url(redis_bus.redis_url)
     raw.xadd(redis_bus.stream, {"event": b'{"class": "illegal_parking_motor", "camera_id": "x"}'})
     raw.xadd(redis_bus.stream, {"not_event": b"garbage"})
-    publish_and_wait(client, redis_bus, [make_event("cam-a", "gate", "illegal_parking_motor", 3.0)])
-    consumer = client.app.state.consumer.consumer  # type: ignore[attr-defined]
-    assert consumer.dead_lettered == 2
+    EventPublisher(redis_bus).publish([make_event("cam-a", "gate", "illegal_parking_motor", 3.0)])
+    wait_until(lambda: consumer.handled + consumer.dead_lettered == 3, what="all three messages")
+    assert consumer.dead_lettered == 2 and consumer.handled == 1
     assert raw.xlen(redis_bus.dead_letter_stream) == 2
     assert client.get("/api/cases").json()["total"] == 1
     health = client.get("/api/health").json()

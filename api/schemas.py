@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
 
 from api.orm import CaseEventRow, CaseRow
 from zones import CLASS_INFO, ProblemClass
@@ -14,13 +15,21 @@ def media_url(relative: str | None) -> str | None:
     return f"/media/{relative}" if relative else None
 
 
+def as_utc(value: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every time the API shows is UTC, and says so."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+UtcDatetime = Annotated[datetime, AfterValidator(as_utc)]
+
+
 class CaseEventOut(BaseModel):
     state: str
     ts_s: float
     confidence: float
     bbox: list[float]
     evidence_url: str | None
-    received_at: datetime
+    received_at: UtcDatetime
 
     @classmethod
     def of(cls, row: CaseEventRow) -> CaseEventOut:
@@ -56,8 +65,8 @@ class CaseOut(BaseModel):
     last_seen_s: float
     end_s: float | None
     active: bool = Field(description="The problem was still in view at the last event.")
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDatetime
+    updated_at: UtcDatetime
 
     @classmethod
     def of(cls, row: CaseRow) -> CaseOut:

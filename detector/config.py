@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from models import default_model_path
@@ -23,10 +25,13 @@ class DetectorConfig(BaseModel):
 
 
 class TrackerConfig(BaseModel):
-    """ByteTrack settings; `lost_s` is how long a hidden object keeps its identity."""
+    """Ultralytics tracker settings; `lost_s` is how long a hidden object keeps its identity."""
 
     model_config = ConfigDict(extra="forbid")
 
+    method: Literal["bytetrack", "botsort"] = Field(
+        "bytetrack", description="botsort adds camera-motion compensation, for cameras that pan or shake."
+    )
     high_threshold: float = Field(0.25, ge=0.0, le=1.0)
     low_threshold: float = Field(0.1, ge=0.0, le=1.0)
     new_track_threshold: float = Field(0.25, ge=0.0, le=1.0)

@@ -55,7 +55,7 @@ class CameraPipeline:
 
     def process(self, frame: Frame, detections: Detections) -> list[Event]:
         relevant = detections[np.isin(detections.labels, self._labels)] if len(detections) else detections
-        tracked = self.tracker.update(relevant, (frame.height, frame.width))
+        tracked = self.tracker.update(relevant, frame.image)
         anchors = anchor_points(normalise_boxes(tracked.xyxy, frame.width, frame.height))
         inside = self.zone_map.contains(anchors)
         events: list[Event] = []

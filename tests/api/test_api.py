@@ -91,3 +91,4 @@ def test_events_out_of_order_still_make_one_complete_case(client: TestClient, re
     cases = client.get("/api/cases").json()["items"]
     assert len(cases) == 1
     assert cases[0]["end_s"] == 35.0 and cases[0]["last_seen_s"] == 35.0 and cases[0]["priority"] == "high"
+    assert cases[0]["created_at"].endswith("Z")  # times are UTC and say so, SQLite or not

@@ -6,8 +6,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from detector import DetectorConfig, TrackerConfig
 from streams import SourceConfig
-from zones import STATIONARY_EVIDENCE, ProblemClass, StationaryRuleConfig, ZoneConfig
-from zones.config import parse_problem_class
+from streams.config import is_network_url
+from zones import RulesConfig, ZoneConfig
 
 
 class CameraConfig(BaseModel):
@@ -27,9 +27,15 @@ class CameraConfig(BaseModel):
             raise ValueError(f"zone ids must be unique per camera; repeated: {', '.join(duplicates)}")
         return zones
 
-
-def _default_rules() -> dict[ProblemClass, StationaryRuleConfig]:
-    return {problem: StationaryRuleConfig() for problem in STATIONARY_EVIDENCE}
+    @model_validator(mode="after")
+    def _schedules_need_a_clock(self) -> CameraConfig:
+        scheduled = [z.id for z in self.zones if z.schedule]
+        if scheduled and self.source.local_time(0.0) is None and not is_network_url(self.source.url):
+            raise ValueError(
+                f"zones {', '.join(scheduled)} have schedules, so this clip needs source.start_time "
+                "(e.g. 2026-09-01T07:30:00+08:00) to give its frames a time of day"
+            )
+        return self
 
 
 class WorkerConfig(BaseModel):
@@ -37,29 +43,14 @@ class WorkerConfig(BaseModel):
 
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
-    rules: dict[ProblemClass, StationaryRuleConfig] = Field(default_factory=_default_rules)
+    rules: RulesConfig = Field(default_factory=lambda: RulesConfig.model_validate({}))
     cameras: list[CameraConfig] = Field(default_factory=list)
 
-    @field_validator("rules", mode="before")
+    @field_validator("cameras")
     @classmethod
-    def _rules_for_known_classes(cls, value: object) -> object:
-        if not isinstance(value, dict):
-            return value
-        rules = {}
-        for key, params in value.items():
-            problem = parse_problem_class(key)
-            if problem not in STATIONARY_EVIDENCE:
-                raise ValueError(f"class {problem.value!r} has no rule kind yet; configurable: "
-                                 + ", ".join(p.value for p in STATIONARY_EVIDENCE))
-            rules[problem] = params
-        return rules
-
-    @model_validator(mode="after")
-    def _every_stationary_class_has_rule(self) -> WorkerConfig:
-        for problem in STATIONARY_EVIDENCE:
-            self.rules.setdefault(problem, StationaryRuleConfig())
-        ids = [c.id for c in self.cameras]
+    def _unique_camera_ids(cls, cameras: list[CameraConfig]) -> list[CameraConfig]:
+        ids = [c.id for c in cameras]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"camera ids must be unique; repeated: {', '.join(duplicates)}")
-        return self
+        return cameras

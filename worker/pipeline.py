@@ -10,13 +10,16 @@ from detector import Detections, Tracker, TrackerConfig
 from streams import Frame
 from worker.config import CameraConfig
 from zones import (
-    STATIONARY_EVIDENCE,
+    CLASS_INFO,
+    Coverage,
     Event,
     ProblemClass,
-    StationaryDwellRule,
-    StationaryRuleConfig,
+    Rule,
+    RulesConfig,
     ZoneMap,
     anchor_points,
+    build_rule,
+    coverage,
     normalise_boxes,
 )
 
@@ -24,40 +27,49 @@ log = logging.getLogger(__name__)
 
 
 class CameraPipeline:
-    """Everything after the detector for one camera; detection itself is batched outside."""
+    """Everything after the detector for one camera; detection itself is batched outside.
+
+    A class gets a rule only when the loaded models can see it (`model_labels` are their evidence
+    labels); a watched class nobody can see is reported in `uncovered` and raises nothing.
+    """
 
     def __init__(
         self,
         camera: CameraConfig,
-        rules: dict[ProblemClass, StationaryRuleConfig],
+        rules: RulesConfig,
         tracker: TrackerConfig,
-        model_labels: set[str],
+        model_labels: set[str] | frozenset[str],
     ) -> None:
         self.camera = camera
         self.zone_map = ZoneMap(camera.zones)
         self.zone_ids = [z.id for z in camera.zones]
         self.tracker = Tracker(tracker, camera.source.analysis_fps)
-        self.rules: list[StationaryDwellRule] = []
+        self.rules: list[Rule] = []
         self.uncovered: set[ProblemClass] = set()
+        available = frozenset(model_labels)
         watched = {problem for zone in camera.zones for problem in zone.classes}
         for problem in sorted(watched):
-            evidence = STATIONARY_EVIDENCE.get(problem, frozenset()) & model_labels
-            if not evidence:
+            if coverage(problem, available) is Coverage.NONE:
                 self.uncovered.add(problem)
                 continue
-            self.rules.append(StationaryDwellRule(camera.id, problem, evidence, camera.zones, rules[problem]))
+            self.rules.append(build_rule(camera.id, problem, camera.zones, rules, CLASS_INFO[problem].evidence.subject
+                                         & available))
         if self.uncovered:
             log.warning(
-                "camera %s: no rule or model covers %s; those classes raise nothing here",
+                "camera %s: no loaded model sees %s; those classes raise nothing here (see `streetwatch models`)",
                 camera.id, ", ".join(sorted(self.uncovered)),
             )
-        self._labels = np.array(sorted(set().union(*(r.evidence_labels for r in self.rules))), dtype=object)
+        wanted = set().union(*(r.labels | r.helper_labels for r in self.rules)) if self.rules else set()
+        self._labels = np.array(sorted(wanted), dtype=object)
+        self._scheduled = any(zone.schedule for zone in camera.zones)
 
     def process(self, frame: Frame, detections: Detections) -> list[Event]:
         relevant = detections[np.isin(detections.labels, self._labels)] if len(detections) else detections
         tracked = self.tracker.update(relevant, frame.image)
         anchors = anchor_points(normalise_boxes(tracked.xyxy, frame.width, frame.height))
         inside = self.zone_map.contains(anchors)
+        if self._scheduled:
+            inside &= self._armed(frame.ts_s)[None, :]
         events: list[Event] = []
         for rule in self.rules:
             events.extend(rule.update(frame.ts_s, tracked, inside, self.zone_ids, (frame.width, frame.height)))
@@ -65,3 +77,8 @@ class CameraPipeline:
 
     def close(self, ts_s: float) -> list[Event]:
         return [event for rule in self.rules for event in rule.close(ts_s)]
+
+    def _armed(self, ts_s: float) -> np.ndarray:
+        """Zones outside their schedule see nothing, so their episodes clear and none start."""
+        moment = self.camera.source.local_time(ts_s)
+        return np.array([zone.armed_at(moment) for zone in self.camera.zones], dtype=bool)

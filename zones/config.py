@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime, time
+from typing import Any, Literal
 
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from shapely.validation import explain_validity
 
-from zones.classes import HIGH_PRIORITY_KINDS, KIND_CLASSES, ProblemClass, ZoneKind
+from zones.classes import CLASS_INFO, HIGH_PRIORITY_KINDS, KIND_CLASSES, ProblemClass, RuleKind, ZoneKind
 
 Priority = Literal["high", "normal", "low"]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 def parse_problem_class(value: object) -> ProblemClass:
@@ -19,6 +22,140 @@ def parse_problem_class(value: object) -> ProblemClass:
     except ValueError:
         known = ", ".join(c.value for c in ProblemClass)
         raise ValueError(f"unknown class {value!r}; known classes: {known}") from None
+
+
+class RuleParams(BaseModel):
+    """What every rule kind shares."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    min_confidence: float = Field(0.3, ge=0.0, le=1.0, description="Score a detection needs to count.")
+    min_area: float = Field(0.002, ge=0.0, lt=1.0, description="Smallest box, as a fraction of the frame.")
+    clear_s: float = Field(30.0, gt=0, description="Seconds gone before the event ends.")
+    update_every_s: float = Field(60.0, gt=0, description="Seconds between `update` events of one episode.")
+    cooldown_s: float = Field(
+        0.0, ge=0, description="After an episode ends, the same zone and class stay quiet this long."
+    )
+
+
+class StationaryRuleConfig(RuleParams):
+    """A tracked object that stays still inside a zone for `dwell_s` is a problem (parking)."""
+
+    dwell_s: float = Field(180.0, gt=0, description="Seconds still in the zone before an event starts.")
+    max_shift: float = Field(
+        0.25, gt=0.0, description="Largest movement of the box centre, as a fraction of the box size."
+    )
+    exclude_ridden: bool = Field(
+        True, description="Ignore a two-wheeler with a person on it (waiting at a light is not parking)."
+    )
+
+
+class ClusterRuleConfig(RuleParams):
+    """Objects that stay still together in a zone, with people tending them when `person_ratio` > 0."""
+
+    dwell_s: float = Field(120.0, gt=0)
+    max_shift: float = Field(0.25, gt=0.0)
+    person_ratio: float = Field(
+        0.0, ge=0.0, le=1.0, description="Share of the dwell's frames with a person near the objects."
+    )
+    person_distance: float = Field(
+        1.5, gt=0.0, description="How near a person must stand, in sizes of the object's box."
+    )
+
+
+class PresenceRuleConfig(RuleParams):
+    """A surface or pile seen in enough frames of a window: raise at `p_on`, clear below `p_off`."""
+
+    window_s: float = Field(60.0, gt=0, description="Seconds of frames the share is measured over.")
+    p_on: float = Field(0.6, gt=0.0, le=1.0)
+    p_off: float = Field(0.15, ge=0.0, lt=1.0)
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> PresenceRuleConfig:
+        if self.p_off >= self.p_on:
+            raise ValueError(f"p_off ({self.p_off}) must be below p_on ({self.p_on}), or alerts would flicker")
+        return self
+
+
+RULE_TYPES: dict[RuleKind, type[RuleParams]] = {
+    RuleKind.STATIONARY_TRACK: StationaryRuleConfig,
+    RuleKind.STATIONARY_CLUSTER: ClusterRuleConfig,
+    RuleKind.PRESENCE: PresenceRuleConfig,
+}
+
+# Production defaults per class, from deployed systems (DESIGN.md §2).
+DEFAULT_RULES: dict[ProblemClass, RuleParams] = {
+    ProblemClass.ILLEGAL_PARKING_MOTOR: StationaryRuleConfig(dwell_s=180, clear_s=30, cooldown_s=300),
+    ProblemClass.ILLEGAL_PARKING_NONMOTOR: StationaryRuleConfig(dwell_s=180, clear_s=30, cooldown_s=300),
+    ProblemClass.STREET_VENDING: ClusterRuleConfig(dwell_s=120, clear_s=60, person_ratio=0.5, cooldown_s=600),
+    ProblemClass.OUTSIDE_STORE_BUSINESS: ClusterRuleConfig(dwell_s=300, clear_s=60, cooldown_s=600),
+    ProblemClass.STANDING_WATER: PresenceRuleConfig(min_confidence=0.4, cooldown_s=1800),
+    ProblemClass.EXPOSED_GARBAGE: PresenceRuleConfig(min_confidence=0.4, cooldown_s=1800),
+    ProblemClass.OVERFLOWING_BIN: PresenceRuleConfig(min_confidence=0.4, cooldown_s=1800),
+}
+
+
+class RulesConfig(BaseModel):
+    """Per-class rule parameters; a class given here keeps the defaults of the fields it leaves out."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    standing_water: PresenceRuleConfig
+    street_vending: ClusterRuleConfig
+    outside_store_business: ClusterRuleConfig
+    exposed_garbage: PresenceRuleConfig
+    overflowing_bin: PresenceRuleConfig
+    illegal_parking_motor: StationaryRuleConfig
+    illegal_parking_nonmotor: StationaryRuleConfig
+
+    @model_validator(mode="before")
+    @classmethod
+    def _merge_with_defaults(cls, value: Any) -> Any:
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            return value
+        merged: dict[str, Any] = {}
+        for key, given in value.items():
+            problem = parse_problem_class(key)
+            default = DEFAULT_RULES[problem].model_dump()
+            merged[problem.value] = {**default, **given} if isinstance(given, dict) else given
+        for problem, default in DEFAULT_RULES.items():
+            merged.setdefault(problem.value, default.model_dump())
+        return merged
+
+    def for_class(self, problem: ProblemClass) -> RuleParams:
+        return getattr(self, problem.value)
+
+
+class ZoneOverride(BaseModel):
+    """A zone's own values for one class, e.g. a shorter dwell at a school gate."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dwell_s: float | None = Field(None, gt=0)
+    clear_s: float | None = Field(None, gt=0)
+    min_confidence: float | None = Field(None, ge=0.0, le=1.0)
+    min_area: float | None = Field(None, ge=0.0, lt=1.0)
+
+
+class ScheduleWindow(BaseModel):
+    """When a zone is armed, in the camera's local time, e.g. school days 07:00-09:00."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS))
+    start: time
+    end: time
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ScheduleWindow:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} must be after start {self.start} (split windows over midnight in two)")
+        return self
+
+    def contains(self, moment: datetime) -> bool:
+        return WEEKDAYS[moment.weekday()] in self.days and self.start <= moment.time() < self.end
 
 
 class ZoneConfig(BaseModel):
@@ -34,13 +171,24 @@ class ZoneConfig(BaseModel):
         default_factory=list, description="Watched classes; empty means every class the kind allows."
     )
     priority: Priority | None = Field(None, description="Default: high in school and hospital zones.")
-    grid: str | None = Field(None, description="The grid (网格) responsible for this area.")
+    grid: str | None = Field(None, max_length=64, description="The grid (网格) responsible for this area.")
+    overrides: dict[ProblemClass, ZoneOverride] = Field(default_factory=dict)
+    schedule: list[ScheduleWindow] = Field(
+        default_factory=list, description="Armed only inside these windows; always armed when empty."
+    )
 
     @field_validator("classes", mode="before")
     @classmethod
     def _known_classes(cls, value: object) -> object:
         if isinstance(value, list):
             return [parse_problem_class(v) for v in value]
+        return value
+
+    @field_validator("overrides", mode="before")
+    @classmethod
+    def _known_override_classes(cls, value: object) -> object:
+        if isinstance(value, dict):
+            return {parse_problem_class(k): v for k, v in value.items()}
         return value
 
     @field_validator("polygon")
@@ -66,19 +214,23 @@ class ZoneConfig(BaseModel):
             self.classes = list(KIND_CLASSES[self.kind])
         if self.priority is None:
             self.priority = "high" if self.kind in HIGH_PRIORITY_KINDS else "normal"
+        stray = sorted(p.value for p in self.overrides if p not in self.classes)
+        if stray:
+            raise ValueError(f"overrides for classes this zone does not watch: {', '.join(stray)}")
         return self
 
+    def params_for(self, problem: ProblemClass, defaults: RuleParams) -> RuleParams:
+        """The class's parameters with this zone's overrides applied."""
+        override = self.overrides.get(problem)
+        if override is None:
+            return defaults
+        return defaults.model_copy(update=override.model_dump(exclude_none=True))
 
-class StationaryRuleConfig(BaseModel):
-    """A tracked object that stays still inside a zone for `dwell_s` is a problem."""
+    def armed_at(self, moment: datetime | None) -> bool:
+        if not self.schedule:
+            return True
+        return moment is not None and any(window.contains(moment) for window in self.schedule)
 
-    model_config = ConfigDict(extra="forbid")
 
-    dwell_s: float = Field(180.0, gt=0, description="Seconds still in the zone before an event starts.")
-    clear_s: float = Field(30.0, gt=0, description="Seconds gone before the event ends.")
-    min_confidence: float = Field(0.3, ge=0.0, le=1.0)
-    min_area: float = Field(0.002, ge=0.0, lt=1.0, description="Smallest box, as a fraction of the frame.")
-    max_shift: float = Field(
-        0.25, gt=0.0, description="Largest movement of the box centre, as a fraction of the box size."
-    )
-    update_every_s: float = Field(60.0, gt=0, description="Seconds between `update` events of one episode.")
+def rule_kind(problem: ProblemClass) -> RuleKind:
+    return CLASS_INFO[problem].rule

@@ -71,3 +71,23 @@ def centre_shift(reference: np.ndarray, box: np.ndarray) -> float:
     centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
     size = ((reference[2] - reference[0]) + (reference[3] - reference[1])) / 2
     return float(np.linalg.norm(centre - ref_centre) / size) if size > 0 else float("inf")
+
+
+def ridden_mask(vehicles: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """Which two-wheelers have a person on them: someone whose box stands over the vehicle's box,
+    centred on it horizontally, head above its top and legs reaching into its lower half."""
+    if len(vehicles) == 0 or len(people) == 0:
+        return np.zeros(len(vehicles), dtype=bool)
+    v = vehicles[:, None, :]
+    p = people[None, :, :]
+    centre_x = (p[..., 0] + p[..., 2]) / 2
+    height = v[..., 3] - v[..., 1]
+    over = (centre_x >= v[..., 0]) & (centre_x <= v[..., 2])
+    head_above = p[..., 1] < v[..., 1] + 0.25 * height
+    legs_in = p[..., 3] > v[..., 1] + 0.5 * height
+    return np.any(over & head_above & legs_in, axis=1)
+
+
+def union_box(boxes: list[np.ndarray]) -> np.ndarray:
+    stacked = np.stack(boxes)
+    return np.array([stacked[:, 0].min(), stacked[:, 1].min(), stacked[:, 2].max(), stacked[:, 3].max()])

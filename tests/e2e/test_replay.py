@@ -61,3 +61,20 @@ def test_replay_cli_writes_the_same_events_as_an_earlier_replay(residential_run,
     assert all(required <= record.keys() for record in records)
     assert all(0.0 <= v <= 1.0 for record in records for v in record["bbox"])
     assert "episodes" in result.output
+
+
+def test_motorcycles_waiting_with_riders_are_not_parked(detector):  # type: ignore[no-untyped-def]
+    config = load_config(DATA / "stopline.yaml")
+    camera = config.cameras[0]
+    with_riders = replay(config, camera, lambda _events: None, None, detector)
+    assert with_riders.frames >= 55
+    assert with_riders.events == []
+    # The same replay with the rider exclusion off takes a waiting motorcycle for a parked one.
+    rules = config.rules.model_copy(
+        update={"illegal_parking_nonmotor": config.rules.illegal_parking_nonmotor.model_copy(
+            update={"exclude_ridden": False})}
+    )
+    without = replay(config.model_copy(update={"rules": rules}), camera, lambda _events: None, None, detector)
+    assert [e.problem for e in without.events if e.state is EventState.START] == [
+        ProblemClass.ILLEGAL_PARKING_NONMOTOR
+    ]

@@ -119,4 +119,4 @@ def test_state_is_dropped_for_objects_gone_longer_than_clear():
         feed(rule, t * 0.5, [CAR], [1])
     for t in range(0, 20):
         feed(rule, 3.0 + t * 0.5, [], [])
-    assert rule._still == {} and rule.open_episodes == 0
+    assert rule.still.states == {} and rule.open_episodes == 0

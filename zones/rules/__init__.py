@@ -1,0 +1,51 @@
+"""Rule kinds: small stateful objects fed one frame at a time (`update`), each testable with
+hand-made detections. `build_rules` picks the kind each class needs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import numpy as np
+
+from detector import Detections
+from zones.classes import CLASS_INFO, ProblemClass, RuleKind
+from zones.config import RulesConfig, ZoneConfig
+from zones.event import Event
+from zones.rules.cluster import StationaryClusterRule
+from zones.rules.presence import PresenceRule
+from zones.rules.stationary import StationaryDwellRule
+
+
+class Rule(Protocol):
+    problem: ProblemClass
+    labels: frozenset[str]
+    helper_labels: frozenset[str]
+
+    @property
+    def open_episodes(self) -> int: ...
+
+    def update(
+        self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
+        frame_size: tuple[int, int],
+    ) -> list[Event]: ...
+
+    def close(self, ts_s: float) -> list[Event]: ...
+
+
+_KINDS = {
+    RuleKind.STATIONARY_TRACK: StationaryDwellRule,
+    RuleKind.STATIONARY_CLUSTER: StationaryClusterRule,
+    RuleKind.PRESENCE: PresenceRule,
+}
+
+
+def build_rule(
+    camera_id: str, problem: ProblemClass, zones: Sequence[ZoneConfig], rules: RulesConfig, labels: frozenset[str]
+) -> Rule:
+    """The rule for one class on one camera, reading only `labels` (the evidence the loaded models give)."""
+    kind = _KINDS[CLASS_INFO[problem].rule]
+    return kind(camera_id, problem, labels, zones, rules.for_class(problem))  # type: ignore[arg-type]
+
+
+__all__ = ["PresenceRule", "Rule", "StationaryClusterRule", "StationaryDwellRule", "build_rule"]

@@ -1,0 +1,102 @@
+"""What every rule kind shares: the zones it watches, their parameters, cooldowns and event building."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from detector import Detections
+from zones.classes import CLASS_INFO, ProblemClass
+from zones.config import RuleParams, ZoneConfig
+from zones.event import Event, EventState, episode_id
+
+
+@dataclass
+class Episode:
+    """One open problem: what the next event of it will say."""
+
+    event_id: str
+    start_s: float
+    since_s: float
+    last_seen_s: float
+    last_emit_s: float
+    box: np.ndarray
+    label: str
+    confidence: float
+    track_id: int = -1
+
+
+class RuleBase:
+    """Holds the zones that watch this class, each with its own parameters (overrides applied)."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        problem: ProblemClass,
+        zones: Sequence[ZoneConfig],
+        params: RuleParams,
+        labels: frozenset[str],
+    ) -> None:
+        self.camera_id = camera_id
+        self.problem = problem
+        self.labels = labels
+        self.helper_labels = CLASS_INFO[problem].evidence.helpers
+        self.zones = {z.id: z for z in zones if problem in z.classes}
+        self.params = {z.id: z.params_for(problem, params) for z in self.zones.values()}
+        self._quiet_until: dict[str, float] = {}
+
+    def subjects(self, detections: Detections, boxes: np.ndarray, zone_id: str) -> np.ndarray:
+        """Detections that can show this class in this zone: right label, big enough."""
+        params = self.params[zone_id]
+        areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        labels_ok = np.fromiter((label in self.labels for label in detections.labels), bool, len(detections))
+        return labels_ok & (areas >= params.min_area)
+
+    def helpers(self, detections: Detections) -> np.ndarray:
+        return np.fromiter((label in self.helper_labels for label in detections.labels), bool, len(detections))
+
+    def in_cooldown(self, zone_id: str, ts_s: float) -> bool:
+        return ts_s < self._quiet_until.get(zone_id, float("-inf"))
+
+    def start_cooldown(self, zone_id: str, ts_s: float) -> None:
+        cooldown = self.params[zone_id].cooldown_s
+        if cooldown > 0:
+            self._quiet_until[zone_id] = ts_s + cooldown
+
+    def open_episode(self, zone_id: str, ts_s: float, since_s: float, box: np.ndarray, label: str,
+                     confidence: float, track_id: int = -1) -> Episode:
+        event_id = episode_id(self.camera_id, zone_id, self.problem, ts_s, track_id)
+        return Episode(event_id, ts_s, since_s, ts_s, ts_s, box, label, confidence, track_id)
+
+    def event(self, zone_id: str, episode: Episode, state: EventState, ts_s: float) -> Event:
+        zone = self.zones[zone_id]
+        return Event(
+            event_id=episode.event_id,
+            problem=self.problem,
+            camera_id=self.camera_id,
+            zone_id=zone.id,
+            zone_kind=zone.kind,
+            state=state,
+            start_s=episode.start_s,
+            ts_s=ts_s,
+            end_s=episode.last_seen_s if state is EventState.END else None,
+            since_s=episode.since_s,
+            confidence=round(episode.confidence, 4),
+            bbox=tuple(round(float(v), 5) for v in episode.box),
+            label=episode.label,
+            track_id=episode.track_id,
+            priority=zone.priority or "normal",
+            grid=zone.grid,
+        )
+
+    def due_update(self, zone_id: str, episode: Episode, ts_s: float) -> list[Event]:
+        if ts_s - episode.last_emit_s < self.params[zone_id].update_every_s:
+            return []
+        episode.last_emit_s = ts_s
+        return [self.event(zone_id, episode, EventState.UPDATE, ts_s)]
+
+    def finish(self, zone_id: str, episode: Episode, ts_s: float) -> Event:
+        self.start_cooldown(zone_id, ts_s)
+        return self.event(zone_id, episode, EventState.END, ts_s)

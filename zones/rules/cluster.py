@@ -1,0 +1,118 @@
+"""Stationary cluster: objects that stay together in a zone (street vending, outside-store business).
+
+One episode per zone and class: a shop front either has goods out in front of it or not; a
+vending spot either has a stall or not. For vending, people must be tending the objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from detector import Detections
+from zones.classes import ProblemClass
+from zones.config import ClusterRuleConfig, ZoneConfig
+from zones.event import Event, EventState
+from zones.geometry import normalise_boxes, union_box
+from zones.rules.base import Episode, RuleBase
+from zones.rules.stillness import Key, StillObjects
+
+
+class StationaryClusterRule(RuleBase):
+    params: dict[str, ClusterRuleConfig]  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        camera_id: str,
+        problem: ProblemClass,
+        labels: frozenset[str],
+        zones: Sequence[ZoneConfig],
+        params: ClusterRuleConfig,
+    ) -> None:
+        super().__init__(camera_id, problem, zones, params, labels)
+        self.still = StillObjects()
+        self._episodes: dict[str, Episode] = {}
+
+    @property
+    def open_episodes(self) -> int:
+        return len(self._episodes)
+
+    def update(
+        self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
+        frame_size: tuple[int, int],
+    ) -> list[Event]:
+        events: list[Event] = []
+        boxes = normalise_boxes(detections.xyxy, *frame_size)
+        present = set(detections.tracker_id.tolist())
+        people = boxes[self.helpers(detections)] if self.helper_labels else np.zeros((0, 4))
+        seen: set[Key] = set()
+        for j, zone_id in enumerate(zone_ids):
+            if zone_id not in self.zones:
+                continue
+            params = self.params[zone_id]
+            candidates = inside[:, j] & self.subjects(detections, boxes, zone_id) & (detections.tracker_id >= 0)
+            settled: list[tuple[Key, int]] = []
+            for i in np.flatnonzero(candidates):
+                key = (int(detections.tracker_id[i]), zone_id)
+                if detections.confidence[i] < params.min_confidence and self.still.get(key) is None:
+                    continue
+                seen.add(key)
+                still, _, _ = self.still.observe(
+                    key, ts_s, boxes[i], str(detections.labels[i]), float(detections.confidence[i]),
+                    params.max_shift, present,
+                )
+                if _person_near(boxes[i], people, params.person_distance):
+                    still.frames_with_person += 1
+                tended = still.frames_with_person >= params.person_ratio * still.frames
+                if ts_s - still.since_s >= params.dwell_s and tended:
+                    settled.append((key, i))
+            events.extend(self._advance(zone_id, ts_s, settled, detections, boxes))
+        events.extend(self._expire(ts_s, seen))
+        return events
+
+    def close(self, ts_s: float) -> list[Event]:
+        events = [self.event(z, self._episodes[z], EventState.END, ts_s) for z in sorted(self._episodes)]
+        self._episodes.clear()
+        self.still.clear()
+        return events
+
+    def _advance(
+        self, zone_id: str, ts_s: float, settled: list[tuple[Key, int]], detections: Detections, boxes: np.ndarray
+    ) -> list[Event]:
+        if not settled:
+            return []
+        box = union_box([boxes[i] for _, i in settled])
+        best = max(settled, key=lambda item: detections.confidence[item[1]])[1]
+        label, confidence = str(detections.labels[best]), float(detections.confidence[best])
+        episode = self._episodes.get(zone_id)
+        if episode is not None:
+            episode.last_seen_s, episode.box, episode.label = ts_s, box, label
+            episode.confidence = max(episode.confidence, confidence)
+            return self.due_update(zone_id, episode, ts_s)
+        if self.in_cooldown(zone_id, ts_s):
+            return []
+        since = min(self.still.states[key].since_s for key, _ in settled)
+        self._episodes[zone_id] = self.open_episode(zone_id, ts_s, since, box, label, confidence)
+        return [self.event(zone_id, self._episodes[zone_id], EventState.START, ts_s)]
+
+    def _expire(self, ts_s: float, seen: set[Key]) -> list[Event]:
+        events = []
+        for zone_id in sorted(self._episodes):
+            episode = self._episodes[zone_id]
+            if ts_s - episode.last_seen_s >= self.params[zone_id].clear_s:
+                events.append(self.finish(zone_id, episode, ts_s))
+                del self._episodes[zone_id]
+        clear = {zone_id: p.clear_s for zone_id, p in self.params.items()}
+        self.still.forget_older_than(ts_s, clear, keep=seen)
+        return events
+
+
+def _person_near(box: np.ndarray, people: np.ndarray, distance: float) -> bool:
+    """Is someone's anchor (feet) within `distance` box sizes of the object's centre."""
+    if len(people) == 0:
+        return False
+    size = max(box[2] - box[0], box[3] - box[1])
+    centre = np.array([(box[0] + box[2]) / 2, (box[1] + box[3]) / 2])
+    feet = np.stack([(people[:, 0] + people[:, 2]) / 2, people[:, 3]], axis=1)
+    return bool(np.any(np.linalg.norm(feet - centre, axis=1) <= distance * size))

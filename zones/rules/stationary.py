@@ -1,0 +1,125 @@
+"""Stationary track with dwell: the rule behind both parking classes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from detector import Detections
+from zones.classes import ProblemClass
+from zones.config import StationaryRuleConfig, ZoneConfig
+from zones.event import Event, EventState
+from zones.geometry import normalise_boxes, overlap_of_smaller, ridden_mask
+from zones.rules.base import Episode, RuleBase
+from zones.rules.stillness import Key, StillObjects
+
+_DUPLICATE_OVERLAP = 0.7  # a box mostly inside an open episode's box is that object again
+
+
+class StationaryDwellRule(RuleBase):
+    """Raises `start` when a tracked object stays still in a watched zone for `dwell_s`, `update`
+    every `update_every_s` while it stays, and `end` once gone for `clear_s` or once it drives off.
+
+    A track must be confident once to count; after that the tracker's low-score matches keep it
+    present, since int8 scores flicker around any threshold. Two-wheelers with a rider are skipped.
+    """
+
+    params: dict[str, StationaryRuleConfig]  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        camera_id: str,
+        problem: ProblemClass,
+        labels: frozenset[str],
+        zones: Sequence[ZoneConfig],
+        params: StationaryRuleConfig,
+    ) -> None:
+        super().__init__(camera_id, problem, zones, params, labels)
+        self.still = StillObjects()
+        self._episodes: dict[Key, Episode] = {}
+
+    @property
+    def open_episodes(self) -> int:
+        return len(self._episodes)
+
+    def update(
+        self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
+        frame_size: tuple[int, int],
+    ) -> list[Event]:
+        """Feed one analysed frame; `inside[i, j]` says detection i stands in zone `zone_ids[j]`."""
+        events: list[Event] = []
+        boxes = normalise_boxes(detections.xyxy, *frame_size)
+        present = set(detections.tracker_id.tolist())
+        ridden = self._ridden(detections, boxes)
+        seen: set[Key] = set()
+        for j, zone_id in enumerate(zone_ids):
+            if zone_id not in self.zones:
+                continue
+            params = self.params[zone_id]
+            candidates = inside[:, j] & self.subjects(detections, boxes, zone_id) & (detections.tracker_id >= 0)
+            if params.exclude_ridden:
+                candidates &= ~ridden
+            for i in np.flatnonzero(candidates):
+                key = (int(detections.tracker_id[i]), zone_id)
+                if detections.confidence[i] < params.min_confidence and self.still.get(key) is None:
+                    continue
+                seen.add(key)
+                events.extend(self._observe(key, ts_s, boxes[i], detections, i, present))
+        events.extend(self._expire(ts_s, seen))
+        return events
+
+    def close(self, ts_s: float) -> list[Event]:
+        """End every open episode: the clip is over, nothing more can be seen."""
+        events = [self.event(key[1], self._episodes[key], EventState.END, ts_s) for key in sorted(self._episodes)]
+        self._episodes.clear()
+        self.still.clear()
+        return events
+
+    def _ridden(self, detections: Detections, boxes: np.ndarray) -> np.ndarray:
+        if not self.helper_labels:
+            return np.zeros(len(detections), dtype=bool)
+        return ridden_mask(boxes, boxes[self.helpers(detections)])
+
+    def _observe(
+        self, key: Key, ts_s: float, box: np.ndarray, detections: Detections, i: int, present: set[int]
+    ) -> list[Event]:
+        zone_id = key[1]
+        params = self.params[zone_id]
+        label, confidence = str(detections.labels[i]), float(detections.confidence[i])
+        still, adopted_from, moved = self.still.observe(key, ts_s, box, label, confidence, params.max_shift, present)
+        if adopted_from is not None and adopted_from in self._episodes:
+            self._episodes[key] = self._episodes.pop(adopted_from)
+        episode = self._episodes.get(key)
+        if moved and episode is not None:  # it drove off: no longer parked
+            del self._episodes[key]
+            return [self.finish(zone_id, episode, ts_s)]
+        if episode is not None:
+            episode.last_seen_s, episode.box, episode.label = ts_s, box, label
+            episode.confidence = max(episode.confidence, confidence)
+            return self.due_update(zone_id, episode, ts_s)
+        if ts_s - still.since_s < params.dwell_s or self.in_cooldown(zone_id, ts_s) or self._duplicate(key, box):
+            return []
+        self._episodes[key] = self.open_episode(
+            zone_id, ts_s, still.since_s, box, label, still.confidence, track_id=key[0]
+        )
+        return [self.event(zone_id, self._episodes[key], EventState.START, ts_s)]
+
+    def _duplicate(self, key: Key, box: np.ndarray) -> bool:
+        """A second box on an object that already has an episode (int8 models double-detect)."""
+        return any(
+            other[1] == key[1] and overlap_of_smaller(episode.box, box) >= _DUPLICATE_OVERLAP
+            for other, episode in self._episodes.items()
+            if other != key
+        )
+
+    def _expire(self, ts_s: float, seen: set[Key]) -> list[Event]:
+        events = []
+        for key in sorted(self._episodes):
+            episode = self._episodes[key]
+            if key not in seen and ts_s - episode.last_seen_s >= self.params[key[1]].clear_s:
+                events.append(self.finish(key[1], episode, ts_s))
+                del self._episodes[key]
+        clear = {zone_id: p.clear_s for zone_id, p in self.params.items()}
+        self.still.forget_older_than(ts_s, clear, keep=set(self._episodes))
+        return events

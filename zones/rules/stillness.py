@@ -1,0 +1,76 @@
+"""Which tracked objects stand still in which zone, and since when."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from zones.geometry import centre_shift, iou
+
+_SAME_OBJECT_IOU = 0.5  # a new track id this close to a lost one is the same standing object
+
+Key = tuple[int, str]  # (track id, zone id)
+
+
+@dataclass
+class Still:
+    reference: np.ndarray  # normalised box where it settled
+    box: np.ndarray
+    since_s: float
+    last_seen_s: float
+    label: str
+    confidence: float
+    frames: int = 1
+    frames_with_person: int = 0
+
+
+class StillObjects:
+    """Per (track, zone) stillness, robust to the tracker giving a parked object a new id.
+
+    Kept only for objects seen within the caller's clear time, so state never grows with time.
+    """
+
+    def __init__(self) -> None:
+        self.states: dict[Key, Still] = {}
+
+    def get(self, key: Key) -> Still | None:
+        return self.states.get(key)
+
+    def observe(
+        self, key: Key, ts_s: float, box: np.ndarray, label: str, confidence: float, max_shift: float,
+        present_tracks: set[int],
+    ) -> tuple[Still, Key | None, bool]:
+        """Record a sighting. Returns the state, the key it was adopted from (if any), and whether it moved."""
+        still = self.states.get(key)
+        adopted_from = None
+        if still is None:
+            adopted_from = self._adopt_lost(key, box, present_tracks)
+            still = self.states.get(key)
+        if still is not None and centre_shift(still.reference, box) > max_shift:
+            self.states[key] = Still(box, box, ts_s, ts_s, label, confidence)
+            return self.states[key], adopted_from, True
+        if still is None:
+            self.states[key] = Still(box, box, ts_s, ts_s, label, confidence)
+            return self.states[key], None, False
+        still.box, still.last_seen_s, still.label = box, ts_s, label
+        still.confidence = max(still.confidence, confidence)
+        still.frames += 1
+        return still, adopted_from, False
+
+    def _adopt_lost(self, key: Key, box: np.ndarray, present_tracks: set[int]) -> Key | None:
+        zone_id = key[1]
+        for old_key, old in list(self.states.items()):
+            if old_key[1] != zone_id or old_key[0] in present_tracks:
+                continue
+            if iou(old.box, box) >= _SAME_OBJECT_IOU:
+                self.states[key] = self.states.pop(old_key)
+                return old_key
+        return None
+
+    def forget_older_than(self, ts_s: float, clear_s: dict[str, float], keep: set[Key]) -> None:
+        for key in [k for k, s in self.states.items() if ts_s - s.last_seen_s >= clear_s[k[1]] and k not in keep]:
+            del self.states[key]
+
+    def clear(self) -> None:
+        self.states.clear()

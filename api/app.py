@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
@@ -13,11 +14,17 @@ from api.cases import CaseStore
 from api.config import ApiConfig
 from api.consumer import CaseConsumerThread
 from api.db import make_engine, migrate, session_factory
-from api.routers import cases, health, media
+from api.routers import cases, classes, health, media
 from events import BusConfig, EvidenceStore, redis_client
 
+if TYPE_CHECKING:
+    from detector import DetectorConfig
 
-def create_app(config: ApiConfig, bus: BusConfig, media_dir: Path | str) -> FastAPI:
+
+def create_app(
+    config: ApiConfig, bus: BusConfig, media_dir: Path | str, detector: DetectorConfig | None = None
+) -> FastAPI:
+    """`detector` is only read, never run: `/api/classes` reports what its models can see."""
     engine = make_engine(config.database_url)
     migrate(engine)
     store = CaseStore(engine, session_factory(engine))
@@ -47,7 +54,9 @@ def create_app(config: ApiConfig, bus: BusConfig, media_dir: Path | str) -> Fast
     app.state.evidence = EvidenceStore(media_dir)
     app.state.redis = redis_client(bus.redis_url)
     app.state.consumer = None
+    app.state.detector_config = detector
     app.include_router(cases.router)
+    app.include_router(classes.router)
     app.include_router(health.router)
     app.include_router(media.router)
 

@@ -50,6 +50,9 @@ class CaseOut(BaseModel):
     class_name_zh: str
     class_name_en: str
     department_zh: str
+    department_en: str
+    code_gbt_47678_5: str | None = Field(description="National code, GB/T 47678.5-2026 (None: no code there).")
+    code_gbt_30428_2: str | None = Field(description="Older national code, GB/T 30428.2.")
     camera_id: str
     zone_id: str
     zone_kind: str
@@ -78,6 +81,9 @@ class CaseOut(BaseModel):
             class_name_zh=info.name_zh,
             class_name_en=info.name_en,
             department_zh=info.department_zh,
+            department_en=info.department_en,
+            code_gbt_47678_5=info.code_gbt_47678_5,
+            code_gbt_30428_2=info.code_gbt_30428_2,
             camera_id=row.camera_id,
             zone_id=row.zone_id,
             zone_kind=row.zone_kind,

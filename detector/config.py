@@ -1,27 +1,103 @@
-"""Which model runs and how objects are followed from frame to frame."""
+"""Which models run and how objects are followed from frame to frame."""
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models import default_model_path
+from models.manifest import load_manifest
+from models.registry import ModelInfo, expand_file, resolve_model, unique_names
+
+
+class ModelSpec(BaseModel):
+    """One model a camera runs; several merge their detections into one `Detections` per frame.
+
+    Its labels come from `manifest`, else a manifest beside the weights, else a shipped one, else
+    the model file's metadata. `label_map` (model label -> evidence label, '' drops the label)
+    overrides the manifest's, so a city's model plugs in through configuration alone.
+    """
+
+    model_config = ConfigDict(extra="forbid", protected_namespaces=())
+
+    path: str = Field(
+        "",
+        description="Any file or name Ultralytics loads: .pt, .onnx, OpenVINO folder, TensorRT .engine. "
+        "Empty: the manifest's file, else the shared default model.",
+    )
+    manifest: str | None = Field(None, description="Manifest YAML; relative paths are from the working "
+                                 "directory, so write ${CONFIG_DIR}/... for one beside the configuration.")
+    label_map: dict[str, str] = Field(default_factory=dict, description="Model label -> evidence label.")
+    imgsz: int | None = Field(None, ge=32, le=4096, description="Inference size for this model.")
+    confidence: float | None = Field(None, ge=0.0, le=1.0, description="Lowest score kept for this model.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_string(cls, value: Any) -> Any:
+        return {"path": value} if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _fill_path(self) -> ModelSpec:
+        """Read the named manifest now, so that a bad one is a configuration error on load."""
+        if self.manifest:
+            manifest = load_manifest(self.manifest)
+            if not self.path:
+                self.path = expand_file(manifest, Path(self.manifest))
+        if not self.path:
+            self.path = default_model_path()
+        return self
+
+    def describe(self, imgsz: int | None = None, load: bool = True) -> ModelInfo:
+        """What this model sees, from its manifest or metadata; `load=False` never loads weights."""
+        return resolve_model(self.path, self.manifest, self.label_map, self.imgsz or imgsz, load=load)
 
 
 class DetectorConfig(BaseModel):
+    """The models, and the settings they share unless a model sets its own.
+
+    `model: X` (the old single-model key, and the `STREETWATCH_MODEL` override) still works: alone
+    it means `models: [X]`; beside `models` it replaces the first entry's path and drops that
+    entry's `manifest`, which described other weights (the new weights' manifest is then looked
+    for beside them and among the shipped ones; the entry's `label_map` stays).
+    """
+
     model_config = ConfigDict(extra="forbid", protected_namespaces=())
 
-    model: str = Field(
-        default_factory=default_model_path,
-        description="Any file or name Ultralytics loads: .pt, .onnx, OpenVINO folder, TensorRT .engine.",
-    )
-    imgsz: int | None = Field(None, ge=32, le=4096, description="Inference size; the model's own when empty.")
+    models: list[ModelSpec] = Field(default_factory=lambda: [ModelSpec()], min_length=1)
+    imgsz: int | None = Field(None, ge=32, le=4096, description="Inference size; each model's own when empty.")
     confidence: float = Field(
         0.1, ge=0.0, le=1.0, description="Lowest score kept; low boxes still help the tracker."
     )
     iou: float = Field(0.7, gt=0.0, le=1.0, description="Non-maximum suppression overlap.")
     device: str = Field("cpu", description="'cpu', '0' for the first GPU, ...")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _single_model_key(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "model" not in data:
+            return data
+        data = dict(data)
+        model = data.pop("model")
+        models = data.get("models")
+        if isinstance(models, list) and models:
+            first = models[0]
+            first = dict(first) if isinstance(first, dict) else {}
+            first.pop("manifest", None)
+            data["models"] = [{**first, "path": model}, *models[1:]]
+        else:
+            data["models"] = [{"path": model}]
+        return data
+
+    @property
+    def model(self) -> str:
+        """The first model's weights, for code and messages written for one model."""
+        return self.models[0].path
+
+    def describe_models(self, load: bool = True) -> list[ModelInfo]:
+        """Every configured model without running it; names made unique (`name#2`) for reports."""
+        return unique_names([spec.describe(self.imgsz, load) for spec in self.models])
 
 
 class TrackerConfig(BaseModel):

@@ -15,8 +15,8 @@ def _no_ids(n: int) -> np.ndarray:
 class Detections:
     """Boxes of one frame in pixels (x1, y1, x2, y2), with scores, labels and track ids.
 
-    Labels are the model's own names (COCO `car`, a custom `garbage_bag`), so that
-    detections from several models can sit in one object. `tracker_id` is -1 until
+    Labels are evidence labels: each model's names after its label map (COCO `car`, a custom
+    model's `garbage_bag`), so that detections from several models can sit in one object. `tracker_id` is -1 until
     a tracker has assigned one.
     """
 

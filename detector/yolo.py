@@ -1,14 +1,17 @@
-"""Run any model Ultralytics can load and turn its results into `Detections`."""
+"""Run the models Ultralytics can load and merge their results into one `Detections` per image."""
 
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from detector.config import DetectorConfig
+from detector.config import DetectorConfig, ModelSpec
 from detector.detections import Detections
+from models.registry import ModelInfo, resolve_model, unique_names
 
 log = logging.getLogger(__name__)
 
@@ -18,44 +21,101 @@ os.environ.setdefault("YOLO_VERBOSE", "False")
 
 
 class DetectorError(RuntimeError):
-    """The model could not be loaded or run."""
+    """A model could not be loaded or run."""
+
+
+@dataclass
+class _Loaded:
+    """One model in memory with what it needs per call: its evidence label per class index."""
+
+    info: ModelInfo
+    model: Any  # ultralytics.YOLO
+    evidence: np.ndarray  # class index -> evidence label ('' = dropped)
+    predict_kwargs: dict[str, object]
 
 
 class Detector:
-    """One loaded model; `detect` takes a batch of images, one per camera."""
+    """The configured models; `detect` runs each on a batch of images (one per camera) and merges them.
+
+    Labels in the merged `Detections` are evidence labels, after each model's label map. Detections
+    of different models are concatenated, not de-duplicated: two models that both see cars give two
+    boxes per car, so map one model's duplicate labels to '' to drop them.
+    """
 
     def __init__(self, config: DetectorConfig) -> None:
         from ultralytics import YOLO  # heavy import, paid only by processes that detect
 
         self.config = config
+        self._loaded: list[_Loaded] = []
+        for spec in config.models:
+            try:
+                model = YOLO(spec.path, task="detect")
+                names = dict(model.names)  # loads the weights for exported formats
+            except Exception as exc:  # Ultralytics raises many kinds for a bad file
+                raise DetectorError(f"cannot load model {spec.path!r}: {exc}") from exc
+            self._loaded.append(self._prepare(spec, model, [names[i] for i in sorted(names)]))
+        unique_names([m.info for m in self._loaded])
+        for loaded in self._loaded:
+            for warning in loaded.info.warnings:
+                log.warning("model %s: %s", loaded.info.name, warning)
+
+    def _prepare(self, spec: ModelSpec, model: Any, names: list[str]) -> _Loaded:
         try:
-            self._model = YOLO(config.model, task="detect")
-        except Exception as exc:  # Ultralytics raises many kinds for a bad file
-            raise DetectorError(f"cannot load model {config.model!r}: {exc}") from exc
-        self.names: dict[int, str] = dict(self._model.names)
-        self._label_array = np.array([self.names[i] for i in sorted(self.names)], dtype=object)
-
-    @property
-    def labels(self) -> set[str]:
-        return set(self.names.values())
-
-    def detect(self, images: list[np.ndarray]) -> list[Detections]:
-        if not images:
-            return []
+            info = resolve_model(spec.path, spec.manifest, spec.label_map, spec.imgsz or self.config.imgsz, names)
+        except ValueError as exc:
+            raise DetectorError(f"model {spec.path!r}: {exc}") from exc
         kwargs: dict[str, object] = {
-            "conf": self.config.confidence,
+            "conf": spec.confidence if spec.confidence is not None else self.config.confidence,
             "iou": self.config.iou,
             "device": self.config.device,
             "verbose": False,
         }
-        if self.config.imgsz:
-            kwargs["imgsz"] = self.config.imgsz
-        results = self._model.predict(images, **kwargs)
-        return [self._to_detections(r) for r in results]
+        if info.imgsz:
+            kwargs["imgsz"] = info.imgsz
+        evidence = np.array([info.evidence_label(label) for label in info.labels], dtype=object)
+        return _Loaded(info, model, evidence, kwargs)
 
-    def _to_detections(self, result: object) -> Detections:
-        boxes = result.boxes  # type: ignore[attr-defined]
-        if boxes is None or len(boxes) == 0:
-            return Detections.empty()
-        data = boxes.data.cpu().numpy()
-        return Detections(data[:, :4], data[:, 4], self._label_array[data[:, 5].astype(int)])
+    @property
+    def labels(self) -> set[str]:
+        """Evidence labels the loaded models can produce, all models together."""
+        return set().union(*(m.info.evidence_labels for m in self._loaded))
+
+    @property
+    def models(self) -> list[ModelInfo]:
+        """Each loaded model: name, path, format, imgsz, labels and evidence labels, for coverage reports."""
+        return [m.info for m in self._loaded]
+
+    def detect(self, images: list[np.ndarray]) -> list[Detections]:
+        if not images:
+            return []
+        per_model = [self._run(loaded, images) for loaded in self._loaded]
+        if len(per_model) == 1:
+            return per_model[0]
+        return [_merge([dets[i] for dets in per_model]) for i in range(len(images))]
+
+    def _run(self, loaded: _Loaded, images: list[np.ndarray]) -> list[Detections]:
+        results = loaded.model.predict(images, **loaded.predict_kwargs)
+        return [_to_detections(r, loaded.evidence) for r in results]
+
+
+def _to_detections(result: Any, evidence: np.ndarray) -> Detections:
+    boxes = result.boxes
+    if boxes is None or len(boxes) == 0:
+        return Detections.empty()
+    data = boxes.data.cpu().numpy()
+    labels = evidence[data[:, 5].astype(int)]
+    keep = labels != ""
+    return Detections(data[keep, :4], data[keep, 4], labels[keep])
+
+
+def _merge(parts: list[Detections]) -> Detections:
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return Detections.empty()
+    if len(parts) == 1:
+        return parts[0]
+    return Detections(
+        np.concatenate([p.xyxy for p in parts]),
+        np.concatenate([p.confidence for p in parts]),
+        np.concatenate([p.labels for p in parts]),
+    )

@@ -8,7 +8,7 @@ from zones.classes import (
     ProblemClass,
     RuleKind,
     ZoneKind,
-    coverage,
+    class_coverage,
 )
 from zones.config import (
     ClusterRuleConfig,
@@ -47,7 +47,7 @@ __all__ = [
     "ZoneOverride",
     "anchor_points",
     "build_rule",
-    "coverage",
+    "class_coverage",
     "episode_id",
     "normalise_boxes",
 ]

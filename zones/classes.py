@@ -1,7 +1,8 @@
 """The seven street-management problems: names, national codes, departments, evidence and rule kinds.
 
 This is the one table to correct when a code or a department changes. Codes in GB/T 47678.5-2026
-(and the older GB/T 30428.2) were read from a public project's tables, not from the standards' text.
+were read from a public project's tables, not from the standard's text. The older GB/T 30428.2
+codes are not known to us yet: they stay None until someone reads them from the standard.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ CLASS_INFO: dict[ProblemClass, ClassInfo] = {
         Evidence(primary=frozenset({"standing_water", "puddle", "waterlogging", "flooded_road"})),
     ),
     ProblemClass.STREET_VENDING: ClassInfo(
-        "占道经营", "Street vending", "城管", "urban management", "09006", "090106", RuleKind.STATIONARY_CLUSTER,
+        "占道经营", "Street vending", "城管", "urban management", "09006", None, RuleKind.STATIONARY_CLUSTER,
         Evidence(
             primary=frozenset({"vending_stall", "stall", "vending_cart", "street_vendor"}),
             proxy=frozenset({"umbrella", "dining table", "cart"}),
@@ -85,7 +86,7 @@ CLASS_INFO: dict[ProblemClass, ClassInfo] = {
         ),
     ),
     ProblemClass.OUTSIDE_STORE_BUSINESS: ClassInfo(
-        "店外经营", "Outside-store business", "城管", "urban management", "09005", "090105",
+        "店外经营", "Outside-store business", "城管", "urban management", "09005", None,
         RuleKind.STATIONARY_CLUSTER,
         Evidence(
             primary=frozenset({"goods_display", "shop_rack", "outside_store_goods"}),
@@ -93,20 +94,20 @@ CLASS_INFO: dict[ProblemClass, ClassInfo] = {
         ),
     ),
     ProblemClass.EXPOSED_GARBAGE: ClassInfo(
-        "暴露垃圾", "Exposed garbage", "环卫", "sanitation", "06010", "060110", RuleKind.PRESENCE,
+        "暴露垃圾", "Exposed garbage", "环卫", "sanitation", "06010", None, RuleKind.PRESENCE,
         Evidence(primary=frozenset({"garbage", "garbage_bag", "trash_pile", "litter_pile"})),
     ),
     ProblemClass.OVERFLOWING_BIN: ClassInfo(
-        "垃圾满溢", "Overflowing bin", "环卫", "sanitation", "06042", "060142", RuleKind.PRESENCE,
+        "垃圾满溢", "Overflowing bin", "环卫", "sanitation", "06042", None, RuleKind.PRESENCE,
         Evidence(primary=frozenset({"overflowing_bin", "bin_overflow", "full_bin"})),
     ),
     ProblemClass.ILLEGAL_PARKING_MOTOR: ClassInfo(
-        "机动车乱停放", "Illegal motor-vehicle parking", "交警", "traffic police", "09009", "090109",
+        "机动车乱停放", "Illegal motor-vehicle parking", "交警", "traffic police", "09009", None,
         RuleKind.STATIONARY_TRACK, Evidence(primary=_VEHICLES),
     ),
     ProblemClass.ILLEGAL_PARKING_NONMOTOR: ClassInfo(
         "非机动车乱停放", "Illegal non-motor-vehicle parking", "社区/物业", "community / property management",
-        "09010", "090110", RuleKind.STATIONARY_TRACK, Evidence(primary=_TWO_WHEELERS, helpers=_PERSON),
+        "09010", None, RuleKind.STATIONARY_TRACK, Evidence(primary=_TWO_WHEELERS, helpers=_PERSON),
     ),
 }
 
@@ -144,7 +145,7 @@ class Coverage(StrEnum):
     NONE = "none"  # nothing loaded can see it: the class raises nothing
 
 
-def coverage(problem: ProblemClass, labels: frozenset[str] | set[str]) -> Coverage:
+def class_coverage(problem: ProblemClass, labels: frozenset[str] | set[str]) -> Coverage:
     """How well the labels the loaded models produce (after their label maps) cover a class."""
     evidence = CLASS_INFO[problem].evidence
     if evidence.primary & labels:

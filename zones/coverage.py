@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from detector.config import DetectorConfig
 from models.registry import ModelInfo
-from zones.classes import CLASS_INFO, EXTRA_CODES, Coverage, ProblemClass, RuleKind, coverage
+from zones.classes import CLASS_INFO, EXTRA_CODES, Coverage, ProblemClass, RuleKind, class_coverage
 
 COVERAGE_ZH: dict[Coverage, str] = {Coverage.FULL: "完全", Coverage.PARTIAL: "部分", Coverage.NONE: "未覆盖"}
 
@@ -63,7 +63,7 @@ def coverage_report(model_labels: dict[str, set[str]]) -> list[ClassCoverage]:
             for name, labels in model_labels.items()
             if info.evidence.subject & labels
         ]
-        level = coverage(problem, every)
+        level = class_coverage(problem, every)
         report.append(ClassCoverage(
             id=problem, name_zh=info.name_zh, name_en=info.name_en, department_zh=info.department_zh,
             department_en=info.department_en, codes=_codes(problem), rule=info.rule, coverage=level,

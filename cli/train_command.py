@@ -1,0 +1,140 @@
+"""`streetwatch dataset | train | export`: a city's own model, from footage to a deployable file.
+
+Kept apart from cli/main.py so Ultralytics and torch are imported only when these commands run;
+main registers them with `app.command(name="train")(train_command)` and so on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+DEFAULT_BOOTSTRAP_LABELS = "car,bus,truck,motorcycle,bicycle,person,umbrella"
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def _show_ultralytics_progress() -> None:
+    """Epoch lines and progress bars matter in a training run; the detector package silences them for workers."""
+    os.environ["YOLO_VERBOSE"] = "True"
+    if "ultralytics" in sys.modules:  # already imported (in tests): its logger level was set on import
+        import ultralytics.utils
+
+        ultralytics.utils.VERBOSE = True
+        ultralytics.utils.LOGGER.setLevel(logging.INFO)
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"错误 error: {message}", err=True)
+    return typer.Exit(2)
+
+
+def dataset_command(
+    clips: Annotated[list[Path], typer.Argument(help="Clips of the city's cameras to take frames from.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Folder for images/, labels/ and data.yaml.")] = Path(
+        "var/datasets/bootstrap"
+    ),
+    labels: Annotated[
+        str, typer.Option(help="Comma-separated class names in index order; boxes of other labels are dropped.")
+    ] = DEFAULT_BOOTSTRAP_LABELS,
+    frames_per_clip: Annotated[int, typer.Option(min=2, help="Frames spread evenly over each clip.")] = 20,
+    min_confidence: Annotated[float, typer.Option(min=0.0, max=1.0, help="Weakest box kept as a label.")] = 0.4,
+    max_side: Annotated[int | None, typer.Option(help="Shrink saved frames to this longest side (px).")] = None,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Use this configuration's detector models.")
+    ] = None,
+    model: Annotated[str | None, typer.Option(help="Label with these weights instead (overrides --config).")] = None,
+    verbose: bool = False,
+) -> None:
+    """Bootstrap a YOLO dataset: frames of real clips, boxes guessed by the configured (or default) model."""
+    from cli.config import ConfigError, load_config
+    from detector import Detector, DetectorConfig, DetectorError
+    from streams import SourceError
+    from training import build_pseudo_labelled_dataset, validate_dataset
+
+    _setup_logging(verbose)
+    try:
+        detector_config = load_config(config).detector if config is not None else DetectorConfig()
+        if model is not None:
+            detector_config = DetectorConfig(model=model, confidence=detector_config.confidence)
+        detector = Detector(detector_config)
+        data_yaml = build_pseudo_labelled_dataset(
+            clips, out, labels.split(","), frames_per_clip, detector, min_confidence=min_confidence, max_side=max_side
+        )
+    except ConfigError as exc:
+        raise _fail(f"configuration: {exc}") from None
+    except (DetectorError, SourceError, ValueError, OSError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(validate_dataset(data_yaml).report())
+    typer.echo(f"数据集 dataset: {data_yaml} (pseudo-labels: check and correct them before relying on a model)")
+
+
+def train_command(
+    data: Annotated[Path, typer.Argument(help="The dataset's data.yaml; names are StreetWatch evidence labels.")],
+    model: Annotated[
+        str, typer.Option(help="Start: a yaml for a fresh network, or a .pt to fine-tune (better when available).")
+    ] = "yolov8n.yaml",
+    epochs: Annotated[int, typer.Option(min=1)] = 100,
+    imgsz: Annotated[int, typer.Option(min=32, help="Training image size (px).")] = 640,
+    batch: Annotated[int, typer.Option(help="Images per batch; -1 lets Ultralytics fit the GPU memory.")] = 16,
+    device: Annotated[str, typer.Option(help="'cpu', '0' for the first GPU, '0,1' for two.")] = "cpu",
+    out: Annotated[Path, typer.Option("--out", "-o", help="Runs go to OUT/NAME.")] = Path("var/train"),
+    name: Annotated[str, typer.Option(help="Run name; also the model's name in its manifest.")] = "urban",
+    check: Annotated[bool, typer.Option("--check", help="Only check the dataset and print its counts.")] = False,
+    verbose: bool = False,
+) -> None:
+    """Train a detector on a city's labelled footage; writes best.pt and its manifest."""
+    from training import TrainingError, train, validate_dataset
+
+    _setup_logging(verbose)
+    if check:
+        summary = validate_dataset(data)
+        typer.echo(summary.report())
+        if not summary.ok:
+            raise _fail("the dataset has problems (listed above); fix them and run again")
+        return
+    _show_ultralytics_progress()
+    try:
+        weights = train(data, model=model, epochs=epochs, imgsz=imgsz, batch=batch, device=device, out_dir=out,
+                        name=name)
+    except TrainingError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"模型 model: {weights}\n清单 manifest: {weights}.manifest.yaml\n"
+               f"next: streetwatch export {weights} --format onnx --imgsz {imgsz}")
+
+
+def export_command(
+    weights: Annotated[Path, typer.Argument(help="Trained weights (.pt), e.g. var/train/urban/weights/best.pt.")],
+    format: Annotated[str, typer.Option("--format", "-f", help="onnx, openvino, or engine (TensorRT, on a GPU).")] = (
+        "onnx"
+    ),
+    imgsz: Annotated[int, typer.Option(min=32, help="Inference size the exported model expects (px).")] = 640,
+    int8: Annotated[bool, typer.Option(help="Quantise to int8, calibrated on the dataset's images.")] = False,
+    data: Annotated[Path | None, typer.Option(help="data.yaml for int8 calibration; the training one by default.")] = (
+        None
+    ),
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder to move the export into.")] = None,
+    verbose: bool = False,
+) -> None:
+    """Export trained weights to ONNX / OpenVINO / TensorRT; writes the manifest beside the result."""
+    _show_ultralytics_progress()
+    from training import TrainingError, export
+
+    _setup_logging(verbose)
+    try:
+        produced = export(weights, format, imgsz=imgsz, int8=int8, out=out, data=data)
+    except TrainingError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"导出 exported: {produced}\n清单 manifest: {produced}.manifest.yaml\n"
+               f"use it: detector.models: [{{manifest: {produced}.manifest.yaml}}] in the configuration")

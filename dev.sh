@@ -81,6 +81,11 @@ case "$task" in
     install_system_tools
     echo "==> ruff"
     ruff check .
+    if [ $# -eq 0 ]; then
+      # Event-level quality on the labelled shared clips: a change that loses alerts fails here.
+      echo "==> streetwatch eval (floor F1 0.95; docs/evaluation.md)"
+      streetwatch eval tests/data/truth-shared-clips.yaml --out var/eval --min-f1 0.95
+    fi
     echo "==> pytest"
     exec python -m pytest -p no:cacheprovider "$@"
     ;;

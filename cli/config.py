@@ -46,20 +46,26 @@ class AppConfig(WorkerConfig):
     api: ApiConfig = Field(default_factory=ApiConfig)
 
 
-def load_config(path: Path | str) -> AppConfig:
+def read_document(path: Path | str, what: str = "configuration file") -> dict[str, Any]:
+    """A YAML mapping with ${VAR}s expanded; ConfigError names the file and what is wrong."""
     path = Path(path)
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except FileNotFoundError:
-        raise ConfigError(f"{path}: configuration file not found") from None
-    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: {what} not found") from None
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: the top level must be a mapping (cameras:, rules:, ...)")
+        raise ConfigError(f"{path}: the top level must be a mapping")
     variables = {"STREETWATCH_ASSETS": str(DEFAULT_ASSETS_DIR), **os.environ, "CONFIG_DIR": str(path.parent)}
-    data = _expand(raw, variables, path, ())
-    _apply_env_overrides(data)
-    _resolve_videos(data, path.parent.resolve())
+    return expand_variables(raw, variables, path, ())
+
+
+def load_config(path: Path | str) -> AppConfig:
+    path = Path(path)
+    data = read_document(path)
+    apply_env_overrides(data)
+    _resolve_paths(data, path.parent.resolve())
     try:
         return AppConfig.model_validate(data)
     except ValidationError as exc:
@@ -82,11 +88,12 @@ def _location(loc: tuple[Any, ...]) -> str:
     return text
 
 
-def _expand(value: Any, variables: dict[str, str], path: Path, loc: tuple[Any, ...]) -> Any:
+def expand_variables(value: Any, variables: dict[str, str], path: Path, loc: tuple[Any, ...]) -> Any:
+    """Replace ${VAR} and ${VAR:-default} in every string of a loaded YAML tree."""
     if isinstance(value, dict):
-        return {k: _expand(v, variables, path, (*loc, k)) for k, v in value.items()}
+        return {k: expand_variables(v, variables, path, (*loc, k)) for k, v in value.items()}
     if isinstance(value, list):
-        return [_expand(v, variables, path, (*loc, i)) for i, v in enumerate(value)]
+        return [expand_variables(v, variables, path, (*loc, i)) for i, v in enumerate(value)]
     if not isinstance(value, str):
         return value
 
@@ -101,10 +108,11 @@ def _expand(value: Any, variables: dict[str, str], path: Path, loc: tuple[Any, .
     return _VARIABLE.sub(substitute, value)
 
 
-def _apply_env_overrides(data: dict[str, Any]) -> None:
+def apply_env_overrides(data: dict[str, Any], only: tuple[str, ...] | None = None) -> None:
+    """Settings the environment gives win over the file (`only`: just these variables)."""
     for variable, keys in ENV_OVERRIDES.items():
         value = os.environ.get(variable)
-        if not value:
+        if not value or (only is not None and variable not in only):
             continue
         target = data
         for key in keys[:-1]:
@@ -112,9 +120,23 @@ def _apply_env_overrides(data: dict[str, Any]) -> None:
         target[keys[-1]] = value
 
 
-def _resolve_videos(data: dict[str, Any], base: Path) -> None:
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Relative paths in the file are relative to the file, as a reader of it would expect."""
     for camera in data.get("cameras") or []:
         source = camera.get("source") if isinstance(camera, dict) else None
         url = source.get("url") if isinstance(source, dict) else None
         if isinstance(url, str) and url and not is_network_url(url) and not Path(url).is_absolute():
             source["url"] = str(base / url)
+    detector = data.get("detector")
+    if not isinstance(detector, dict):
+        return
+    if isinstance(detector.get("model"), str) and (base / detector["model"]).exists():
+        detector["model"] = str(base / detector["model"])
+    for spec in detector.get("models") or []:
+        if not isinstance(spec, dict):
+            continue
+        if isinstance(spec.get("manifest"), str) and not Path(spec["manifest"]).is_absolute():
+            spec["manifest"] = str(base / spec["manifest"])
+        # A bare name such as yolo11n.pt is left for Ultralytics to find or download.
+        if isinstance(spec.get("path"), str) and (base / spec["path"]).exists():
+            spec["path"] = str(base / spec["path"])

@@ -28,7 +28,7 @@ def _redis_available(url: str) -> bool:
 def run_demo(settings: AppConfig, duration: float | None) -> None:
     use_redis = _redis_available(settings.bus.redis_url)
     api_config = settings.api.model_copy(update={"consume": use_redis})
-    application = create_app(api_config, settings.bus, settings.media_dir)
+    application = create_app(api_config, settings.bus, settings.media_dir, settings.detector)
     if use_redis:
         sink = BufferedPublisher(EventPublisher(settings.bus))
         route = f"Redis Stream {settings.bus.stream} @ {settings.bus.redis_url}"

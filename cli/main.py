@@ -10,6 +10,9 @@ from typing import Annotated
 import typer
 
 from cli.config import DEMO_CONFIG, AppConfig, ConfigError, load_config
+from cli.eval_command import eval_command
+from cli.models_command import models_command
+from cli.train_command import dataset_command, export_command, train_command
 
 app = typer.Typer(
     add_completion=False,
@@ -119,7 +122,7 @@ def api(
 
     _setup_logging(verbose)
     settings = _load(config)
-    application = create_app(settings.api, settings.bus, settings.media_dir)
+    application = create_app(settings.api, settings.bus, settings.media_dir, settings.detector)
     uvicorn.run(application, host=host or settings.api.host, port=port or settings.api.port, log_level="info")
 
 
@@ -134,6 +137,14 @@ def demo(
 
     _setup_logging(verbose)
     run_demo(_load(config), duration)
+
+
+# Commands for testers and model owners, each in its own module.
+app.command(name="eval")(eval_command)
+app.command(name="models")(models_command)
+app.command(name="dataset")(dataset_command)
+app.command(name="train")(train_command)
+app.command(name="export")(export_command)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,7 @@ from zones import (
     ZoneMap,
     anchor_points,
     build_rule,
-    coverage,
+    class_coverage,
     normalise_boxes,
 )
 
@@ -49,7 +49,7 @@ class CameraPipeline:
         available = frozenset(model_labels)
         watched = {problem for zone in camera.zones for problem in zone.classes}
         for problem in sorted(watched):
-            if coverage(problem, available) is Coverage.NONE:
+            if class_coverage(problem, available) is Coverage.NONE:
                 self.uncovered.add(problem)
                 continue
             self.rules.append(build_rule(camera.id, problem, camera.zones, rules, CLASS_INFO[problem].evidence.subject

@@ -16,7 +16,7 @@ from events import EvidenceStore
 from streams import Frame, SourceError, open_source
 from worker.config import CameraConfig, WorkerConfig
 from worker.pipeline import CameraPipeline
-from zones import Event, EventState
+from zones import Event, EventState, ProblemClass
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,8 @@ class CameraRun:
     events: list[Event] = field(default_factory=list)
     last_ts_s: float | None = None
     error: str | None = None
+    covered: frozenset[ProblemClass] = frozenset()  # classes a rule ran for on this camera
+    uncovered: frozenset[ProblemClass] = frozenset()  # watched, but no loaded model sees them
 
 
 def run_camera(
@@ -44,8 +46,13 @@ def run_camera(
     stop: threading.Event | None = None,
     detector_lock: threading.Lock | None = None,
     keep_events: bool = True,
+    on_frame: Callable[[Frame], None] | None = None,
 ) -> CameraRun:
-    run = CameraRun(pipeline.camera.id)
+    run = CameraRun(
+        pipeline.camera.id,
+        covered=frozenset(rule.problem for rule in pipeline.rules),
+        uncovered=frozenset(pipeline.uncovered),
+    )
     lock = detector_lock or threading.Lock()
     for frame in frames:
         if stop is not None and stop.is_set():
@@ -57,6 +64,8 @@ def run_camera(
         run.last_ts_s = frame.ts_s
         if events:
             _deliver(events, frame, evidence, sink, run, keep_events)
+        if on_frame is not None:
+            on_frame(frame)
     if close_at_end and run.last_ts_s is not None:
         events = pipeline.close(run.last_ts_s)
         if events:
@@ -94,12 +103,15 @@ def replay(
     sink: EventSink,
     evidence: EvidenceStore | None = None,
     detector: Detector | None = None,
+    on_frame: Callable[[Frame], None] | None = None,
 ) -> CameraRun:
     """One clip through the whole pipeline as fast as the machine allows; open episodes end with the clip."""
     detector = detector or Detector(config.detector)
     pipeline = CameraPipeline(camera, config.rules, config.tracker, detector.labels)
     source = open_source(camera.id, camera.source)
-    return run_camera(source, detector, pipeline, sink, evidence, close_at_end=not camera.source.loop)
+    return run_camera(
+        source, detector, pipeline, sink, evidence, close_at_end=not camera.source.loop, on_frame=on_frame
+    )
 
 
 class Worker:

@@ -35,6 +35,7 @@ def test_replayed_events_become_one_case_per_episode(residential_run, residentia
         assert {c["event_id"] for c in page["items"]} == episodes
         for case in page["items"]:
             assert case["class"] == "illegal_parking_motor" and case["class_name_zh"] == "机动车乱停放"
+            assert case["code_gbt_47678_5"] == "09009" and case["department_zh"] == "交警"
             assert case["status"] == "new" and case["zone_id"] == "far-curb"
             assert case["active"] is False and case["end_s"] > 70.0  # the clip ended with the cars still there
             detail = client.get(f"/api/cases/{case['id']}").json()

@@ -14,7 +14,7 @@ from api.cases import CaseStore
 from api.config import ApiConfig
 from api.consumer import CaseConsumerThread
 from api.db import make_engine, migrate, session_factory
-from api.routers import cases, classes, health, media
+from api.routers import cameras, cases, classes, health, media
 from events import BusConfig, EvidenceStore, redis_client
 
 if TYPE_CHECKING:
@@ -55,7 +55,9 @@ def create_app(
     app.state.redis = redis_client(bus.redis_url)
     app.state.consumer = None
     app.state.detector_config = detector
+    app.state.bus = bus
     app.include_router(cases.router)
+    app.include_router(cameras.router)
     app.include_router(classes.router)
     app.include_router(health.router)
     app.include_router(media.router)

@@ -12,7 +12,7 @@ import uvicorn
 
 from api.app import create_app
 from cli.config import AppConfig
-from events import BufferedPublisher, EventPublisher, EvidenceStore, redis_client
+from events import BufferedPublisher, EventPublisher, EvidenceStore, HealthPublisher, redis_client
 from worker import Worker
 
 log = logging.getLogger(__name__)
@@ -51,7 +51,8 @@ def run_demo(settings: AppConfig, duration: float | None) -> None:
     if not server.started:
         raise typer.Exit(1)
 
-    running = Worker(settings, sink, EvidenceStore(settings.media_dir))
+    health = HealthPublisher(settings.bus, worker_name="demo") if use_redis else None
+    running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health)
     running.start()
     base = f"http://{settings.api.host}:{settings.api.port}"
     cameras = ", ".join(f"{c.id} ← {c.source.url}" for c in settings.cameras)

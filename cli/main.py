@@ -59,7 +59,9 @@ def replay(
     settings = _load(config)
     chosen = _pick_camera(settings, camera)
     try:
-        source = SourceConfig(url=str(video), analysis_fps=chosen.source.analysis_fps)
+        # The camera's own decoding settings, on this clip, played once as fast as possible.
+        settings_of_camera = chosen.source.model_dump(exclude={"url", "analysis_url", "loop", "realtime"})
+        source = SourceConfig(url=str(video), **settings_of_camera)
     except ValueError as exc:
         typer.echo(f"错误 error: {exc}", err=True)
         raise typer.Exit(2) from None
@@ -90,22 +92,52 @@ def _pick_camera(settings: AppConfig, camera_id: str | None):  # type: ignore[no
 
 
 @app.command()
-def worker(config: ConfigOption = DEMO_CONFIG, verbose: bool = False) -> None:
-    """Run every configured camera and publish events to Redis."""
-    from events import BufferedPublisher, EventPublisher, EvidenceStore
-    from worker import Worker
+def worker(
+    config: ConfigOption = DEMO_CONFIG,
+    shard: Annotated[
+        str | None,
+        typer.Option(envvar="STREETWATCH_SHARD",
+                     help="I/N: take the cameras whose id hashes to shard I of N; auto/N reads I from a "
+                          "StatefulSet pod name (worker-3); claim/N takes a free I through a Redis lease."),
+    ] = None,
+    verbose: bool = False,
+) -> None:
+    """Run the configured cameras (or this replica's shard of them) and publish events to Redis."""
+    import socket
+
+    from events import BufferedPublisher, EventPublisher, EvidenceStore, HealthPublisher, ShardLease
+    from worker import Worker, parse_shard, select_shard
 
     _setup_logging(verbose)
     settings = _load(config)
+    cameras = settings.cameras
+    lease = None
+    if shard:
+        try:
+            index, count = parse_shard(shard)
+            if index is None:
+                lease = ShardLease(settings.bus, count, owner=socket.gethostname())
+                index = lease.claim()
+        except (ValueError, RuntimeError) as exc:
+            typer.echo(f"错误 error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        cameras = select_shard(cameras, index, count)
+        logging.getLogger("streetwatch").info("shard %d/%d: %d of %d cameras", index, count, len(cameras),
+                                              len(settings.cameras))
     sink = BufferedPublisher(EventPublisher(settings.bus))
-    running = Worker(settings, sink, EvidenceStore(settings.media_dir))
+    health = HealthPublisher(settings.bus, worker_name=socket.gethostname())
+    running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health, cameras=cameras)
     running.start()
     try:
-        running.join()
+        while running.alive:
+            running.join(1.0)
     except KeyboardInterrupt:
         running.stop()
         running.join(10)
-    sink.flush()
+    finally:
+        sink.flush()
+        if lease is not None:
+            lease.release()
 
 
 @app.command()

@@ -23,7 +23,6 @@ class EvidenceStore:
         """Draw the event's box on the frame and store it; returns the path relative to the media dir."""
         relative = Path("evidence") / _SAFE_PART.sub("_", event.camera_id) / f"{event.event_id}-{event.state}.jpg"
         target = self.root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
         picture = image.copy()
         height, width = picture.shape[:2]
         x1, y1, x2, y2 = event.bbox
@@ -34,10 +33,22 @@ class EvidenceStore:
         caption = f"{event.problem.value} {event.label} {event.confidence:.2f} t={event.ts_s:.1f}s"
         cv2.putText(picture, caption, (p1[0], max(15, p1[1] - 6)), cv2.FONT_HERSHEY_SIMPLEX,
                     max(0.45, width / 1600), (0, 0, 255), max(1, thickness // 2), cv2.LINE_AA)
+        self._write(target, picture)
+        return relative.as_posix()
+
+    @staticmethod
+    def _write(target: Path, image: np.ndarray) -> None:
+        """Write then rename, so the API never serves half a JPEG."""
+        target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_suffix(".tmp.jpg")
-        if not cv2.imwrite(str(temporary), picture, [cv2.IMWRITE_JPEG_QUALITY, 85]):
-            raise OSError(f"could not write evidence image {target}")
+        if not cv2.imwrite(str(temporary), image, [cv2.IMWRITE_JPEG_QUALITY, 85]):
+            raise OSError(f"could not write image {target}")
         temporary.replace(target)
+
+    def save_snapshot(self, camera_id: str, image: np.ndarray) -> str:
+        """A camera's latest frame, overwritten in place: what operators see on the camera list."""
+        relative = Path("snapshots") / f"{_SAFE_PART.sub('_', camera_id)}.jpg"
+        self._write(self.root / relative, image)
         return relative.as_posix()
 
     def resolve(self, relative: str) -> Path | None:

@@ -38,9 +38,22 @@ class CameraConfig(BaseModel):
         return self
 
 
+class SchedulerConfig(BaseModel):
+    """How one worker shares its detector between many cameras."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    batch_size: int = Field(8, ge=1, le=64, description="Frames (from any cameras) per inference call.")
+    max_wait_ms: int = Field(50, ge=0, le=5000, description="Longest wait to fill a batch.")
+    queue_size: int = Field(2, ge=1, le=100, description="Analysed frames a camera may have waiting.")
+    health_every_s: float = Field(5.0, gt=0, description="How often camera health is published.")
+    snapshot_every_s: float = Field(30.0, gt=0, description="How often each camera's latest frame is saved.")
+
+
 class WorkerConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
+    scheduler: SchedulerConfig = Field(default_factory=SchedulerConfig)
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     rules: RulesConfig = Field(default_factory=lambda: RulesConfig.model_validate({}))

@@ -43,7 +43,9 @@ class CameraPipeline:
         self.camera = camera
         self.zone_map = ZoneMap(camera.zones)
         self.zone_ids = [z.id for z in camera.zones]
-        self.tracker = Tracker(tracker, camera.source.analysis_fps)
+        self._tracker_config = tracker
+        self.tracker = Tracker(tracker, camera.source.analysis_fps or 25.0)
+        self._frame_size: tuple[int, int] | None = None
         self.rules: list[Rule] = []
         self.uncovered: set[ProblemClass] = set()
         available = frozenset(model_labels)
@@ -64,6 +66,11 @@ class CameraPipeline:
         self._scheduled = any(zone.schedule for zone in camera.zones)
 
     def process(self, frame: Frame, detections: Detections) -> list[Event]:
+        if self._frame_size not in (None, (frame.width, frame.height)):
+            # A camera that changed resolution: pixel tracks no longer line up, start them afresh.
+            log.info("camera %s: resolution changed, tracks restarted", self.camera.id)
+            self.tracker = Tracker(self._tracker_config, self.camera.source.analysis_fps or 25.0)
+        self._frame_size = (frame.width, frame.height)
         relevant = detections[np.isin(detections.labels, self._labels)] if len(detections) else detections
         tracked = self.tracker.update(relevant, frame.image)
         anchors = anchor_points(normalise_boxes(tracked.xyxy, frame.width, frame.height))

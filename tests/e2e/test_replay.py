@@ -78,3 +78,13 @@ def test_motorcycles_waiting_with_riders_are_not_parked(detector):  # type: igno
     assert [e.problem for e in without.events if e.state is EventState.START] == [
         ProblemClass.ILLEGAL_PARKING_NONMOTOR
     ]
+
+
+def test_parked_cars_are_still_raised_from_key_frames_alone(detector):  # type: ignore[no-untyped-def]
+    config = load_config(DATA / "residential.yaml")
+    camera = config.cameras[0]
+    keyframes = camera.model_copy(update={"source": camera.source.model_copy(update={"decode": "keyframes"})})
+    run = replay(config, keyframes, lambda _events: None, None, detector)
+    assert run.frames == 35  # a key frame every ~2 s instead of 146 analysed frames
+    starts = Counter(e.zone_id for e in run.events if e.state is EventState.START)
+    assert starts == {"far-curb": 3}

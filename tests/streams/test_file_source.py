@@ -38,3 +38,21 @@ def test_an_unreadable_file_is_a_clear_source_error(tmp_path):
     bogus.write_bytes(b"this is not a video")
     with pytest.raises(SourceError, match=r"cannot open .*not-a-video\.mp4"):
         list(FileSource("cam", SourceConfig(url=str(bogus))))
+
+
+def test_keyframe_mode_decodes_a_fraction_of_the_frames_and_vp9_decodes():
+    from tests.conftest import ASSETS, RESIDENTIAL
+
+    full = FileSource("resi", SourceConfig(url=str(RESIDENTIAL), analysis_fps=2))
+    keys = FileSource("resi", SourceConfig(url=str(RESIDENTIAL), analysis_fps=2, decode="keyframes"))
+    full_frames, key_frames = list(full), list(keys)
+    assert full.frames_decoded == 734 and len(full_frames) == 146
+    # One key frame every ~2 s: 35 decoded, each analysed, about 5 % of the decoding work.
+    assert keys.frames_decoded == len(key_frames) == 35
+    assert keys.frames_decoded * 15 < full.frames_decoded
+    assert all(b.ts_s - a.ts_s > 1.0 for a, b in itertools.pairwise(key_frames))
+
+    vp9 = FileSource("vp9", SourceConfig(url=str(ASSETS / "video" / "city-traffic-1080p-vp9.mp4"), analysis_fps=1))
+    frames = list(vp9)
+    assert len(frames) == 11 and frames[0].image.shape == (1080, 1920, 3)  # 0 s, 1 s, ... 10 s
+    assert vp9.frames_decoded == 312 and vp9.health.corrupt_packets == 0  # 10.4 s at 30 fps, all of it

@@ -1,0 +1,56 @@
+"""The many-camera worker: batched across cameras, it raises what a replay raises; health reaches the API."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.config import ApiConfig
+from cli.config import load_config
+from events import BusConfig, EvidenceStore, HealthPublisher
+from tests.e2e.conftest import DATA
+from worker import SchedulerConfig, Worker
+
+
+def test_two_cameras_in_one_worker_raise_what_their_replays_raise(
+    detector, residential_run, redis_bus: BusConfig, tmp_path: Path
+):  # type: ignore[no-untyped-def]
+    residential = load_config(DATA / "residential.yaml")
+    highway = load_config(DATA / "highway.yaml")
+    config = residential.model_copy(update={
+        "cameras": residential.cameras + highway.cameras,
+        "scheduler": SchedulerConfig(batch_size=4, max_wait_ms=20, health_every_s=0.2, snapshot_every_s=0.2),
+    })
+    received = []
+    worker = Worker(config, received.extend, EvidenceStore(tmp_path / "media"), detector,
+                    health_sink=HealthPublisher(redis_bus, worker_name="test-worker"))
+    worker.start()
+    worker.join(300)
+    assert not worker.alive
+
+    by_camera = {c: [e for e in received if e.camera_id == c] for c in ("resi-1", "highway")}
+    assert by_camera["highway"] == []
+    # Same model, same frames, same rules: batching across cameras changes nothing.
+    assert [e.model_dump(exclude={"evidence"}) for e in by_camera["resi-1"]] == [
+        e.model_dump(exclude={"evidence"}) for e in residential_run.events
+    ]
+    assert worker.batches < worker.frames_processed["resi-1"] + worker.frames_processed["highway"]
+
+    app = create_app(ApiConfig(database_url=f"sqlite:///{tmp_path / 'cases.db'}", consume=False), redis_bus,
+                     tmp_path / "media")
+    with TestClient(app) as client:
+        cameras = {c["camera_id"]: c for c in client.get("/api/cameras").json()}
+        assert set(cameras) == {"resi-1", "highway"}
+        resi = cameras["resi-1"]
+        assert resi["frames_processed"] == resi["frames_analysed"] == residential_run.frames
+        assert resi["frames_dropped"] == 0 and resi["worker"] == "test-worker"
+        assert resi["frames_decoded"] > resi["frames_analysed"]
+        assert resi["width"] == 640 and resi["height"] == 360
+        assert client.get(resi["snapshot_url"]).status_code == 200
+        # Its whole-frame "general" zone watches all seven classes; COCO cannot see these three.
+        assert client.get("/api/cameras/highway").json()["uncovered"] == [
+            "exposed_garbage", "overflowing_bin", "standing_water"
+        ]
+        assert client.get("/api/cameras/nowhere").status_code == 404

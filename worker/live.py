@@ -1,0 +1,179 @@
+"""One worker process, many cameras: decoding in parallel, one detector fed in micro-batches.
+
+Each camera's feed thread decodes into a bounded queue (PyAV releases the GIL while decoding);
+the inference loop takes up to `batch_size` frames across cameras, waiting at most
+`max_wait_ms` to fill a batch, and runs them through one detector call. A camera that fails
+is reported and retried by its source; nothing a camera does can stop the others.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from detector import Detector
+from events import EvidenceStore
+from streams import Frame, open_source
+from worker.config import CameraConfig, WorkerConfig
+from worker.feeds import CameraFeed, FrameQueues
+from worker.pipeline import CameraPipeline
+from worker.runner import EventSink, deliver
+
+log = logging.getLogger(__name__)
+
+HealthSink = Callable[[list[dict[str, Any]]], None]
+
+
+class Worker:
+    def __init__(
+        self,
+        config: WorkerConfig,
+        sink: EventSink,
+        evidence: EvidenceStore | None = None,
+        detector: Detector | None = None,
+        health_sink: HealthSink | None = None,
+        cameras: list[CameraConfig] | None = None,
+    ) -> None:
+        self.config = config
+        self.sink = sink
+        self.evidence = evidence
+        self.health_sink = health_sink
+        self.cameras = list(config.cameras if cameras is None else cameras)
+        self.detector = detector or Detector(config.detector)
+        self.stop_event = threading.Event()
+        self.queues = FrameQueues(config.scheduler.queue_size)
+        self.pipelines: dict[str, CameraPipeline] = {}
+        self.feeds: dict[str, CameraFeed] = {}
+        self.frames_processed: dict[str, int] = {}
+        self.batches = 0
+        self._closed: set[str] = set()
+        self._snapshot_due: dict[str, float] = {}
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for camera in self.cameras:
+            self.pipelines[camera.id] = CameraPipeline(
+                camera, self.config.rules, self.config.tracker, self.detector.labels
+            )
+            self.queues.add_camera(camera.id)
+            self.frames_processed[camera.id] = 0
+            self.feeds[camera.id] = CameraFeed(open_source(camera.id, camera.source, self.stop_event),
+                                               self.queues, self.stop_event)
+        for feed in self.feeds.values():
+            feed.start()
+        self._threads = [
+            threading.Thread(target=self._inference_loop, name="inference", daemon=True),
+            threading.Thread(target=self._health_loop, name="health", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        with self.queues.cond:
+            self.queues.cond.notify_all()
+
+    def join(self, timeout: float | None = None) -> None:
+        self._threads[0].join(timeout)
+
+    @property
+    def alive(self) -> bool:
+        return bool(self._threads) and self._threads[0].is_alive()
+
+    def health(self) -> list[dict[str, Any]]:
+        reports = []
+        for camera_id, feed in self.feeds.items():
+            report = feed.health.to_dict()
+            report["frames_processed"] = self.frames_processed[camera_id]
+            report["queued"] = self.queues.pending(camera_id)
+            report["open_episodes"] = sum(r.open_episodes for r in self.pipelines[camera_id].rules)
+            report["uncovered"] = sorted(p.value for p in self.pipelines[camera_id].uncovered)
+            reports.append(report)
+        return reports
+
+    def _inference_loop(self) -> None:
+        """Runs until stopped, or until every (clip) feed has ended and been drained."""
+        while not self.stop_event.is_set():
+            batch = self._collect()
+            if batch:
+                self._run_batch(batch)
+            self._close_finished()
+            if all(feed.finished.is_set() for feed in self.feeds.values()) and not self.queues.any_pending():
+                break
+        self._publish_health()
+
+    def _collect(self) -> list[Frame]:
+        scheduler = self.config.scheduler
+        with self.queues.cond:
+            if not self.queues.any_pending():
+                self.queues.cond.wait(0.5)
+            batch = self.queues.take_round(scheduler.batch_size)
+            deadline = time.monotonic() + scheduler.max_wait_ms / 1000
+            while batch and len(batch) < scheduler.batch_size and not self.stop_event.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or self._all_feeds_idle():
+                    break
+                self.queues.cond.wait(remaining)
+                batch += self.queues.take_round(scheduler.batch_size - len(batch))
+        return batch
+
+    def _all_feeds_idle(self) -> bool:
+        """Nothing more can arrive soon: every feed has ended (clips), so do not wait to fill a batch."""
+        return all(feed.finished.is_set() for feed in self.feeds.values())
+
+    def _run_batch(self, batch: list[Frame]) -> None:
+        try:
+            detections = self.detector.detect([frame.image for frame in batch])
+        except Exception:  # a model failure loses this batch, not the worker
+            log.exception("inference failed for a batch of %d frames", len(batch))
+            return
+        self.batches += 1
+        for frame, found in zip(batch, detections, strict=True):
+            try:
+                events = self.pipelines[frame.camera_id].process(frame, found)
+                self.frames_processed[frame.camera_id] += 1
+                if events:
+                    deliver(events, frame, self.evidence, self.sink)
+            except Exception:
+                log.exception("camera %s: frame %d failed", frame.camera_id, frame.seq)
+
+    def _close_finished(self) -> None:
+        """A clip that ended closes its open episodes, as a replay does."""
+        for camera_id, feed in self.feeds.items():
+            if camera_id in self._closed or not feed.finished.is_set() or self.queues.pending(camera_id):
+                continue
+            self._closed.add(camera_id)
+            if feed.latest is not None and not feed.source.config.is_live:
+                events = self.pipelines[camera_id].close(feed.latest.ts_s)
+                if events:
+                    deliver(events, None, self.evidence, self.sink)
+
+    def _health_loop(self) -> None:
+        interval = self.config.scheduler.health_every_s
+        while not self.stop_event.wait(interval):
+            self._save_snapshots()
+            self._publish_health()
+
+    def _publish_health(self) -> None:
+        if self.health_sink is not None:
+            try:
+                self.health_sink(self.health())
+            except Exception:
+                log.exception("publishing camera health failed")
+
+    def _save_snapshots(self) -> None:
+        if self.evidence is None:
+            return
+        now = time.monotonic()
+        for camera_id, feed in self.feeds.items():
+            frame = feed.latest
+            if frame is None or now < self._snapshot_due.get(camera_id, 0.0):
+                continue
+            try:
+                feed.health.snapshot = self.evidence.save_snapshot(camera_id, frame.image)
+            except OSError as exc:
+                log.warning("camera %s: snapshot not saved: %s", camera_id, exc)
+            self._snapshot_due[camera_id] = now + self.config.scheduler.snapshot_every_s

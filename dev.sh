@@ -60,12 +60,22 @@ start_services() {
   echo "warning: Redis or PostgreSQL is not answering on 127.0.0.1; tests that need them will fail" >&2
 }
 
+apt_install() {
+  # Debian packages the tests use; best effort, and only where this script may install them.
+  command -v apt-get >/dev/null && [ "$(id -u)" = 0 ] || return 1
+  [ -n "${APT_UPDATED:-}" ] || { apt-get update -qq >/dev/null 2>&1 || true; APT_UPDATED=1; }
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null 2>&1
+}
+
 install_system_tools() {
+  if ! command -v ffmpeg >/dev/null; then
+    echo "==> installing ffmpeg (the decode benchmark's reference)"
+    apt_install ffmpeg || echo "warning: no ffmpeg; the benchmark tests leave its reference out" >&2
+  fi
   # docker-compose only validates the compose file (no engine is needed); best effort.
-  if ! command -v docker-compose >/dev/null && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+  if ! command -v docker-compose >/dev/null; then
     echo "==> installing docker-compose (Debian) to validate docker-compose.yml"
-    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose) >/dev/null 2>&1 \
-      || echo "warning: could not install docker-compose; the compose check will be skipped" >&2
+    apt_install docker-compose || echo "warning: no docker-compose; the compose check will be skipped" >&2
   fi
 }
 
@@ -89,8 +99,13 @@ case "$task" in
     echo "==> pytest"
     exec python -m pytest -p no:cacheprovider "$@"
     ;;
+  bench)
+    setup_venv
+    install_system_tools
+    exec streetwatch bench "$@"
+    ;;
   *)
-    echo "usage: ./dev.sh demo|test [args...]" >&2
+    echo "usage: ./dev.sh demo|test|bench [args...]" >&2
     exit 2
     ;;
 esac

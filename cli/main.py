@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from cli.bench_command import bench_command
 from cli.config import DEMO_CONFIG, AppConfig, ConfigError, load_config
 from cli.eval_command import eval_command
 from cli.models_command import models_command
@@ -173,6 +174,7 @@ def demo(
 
 # Commands for testers and model owners, each in its own module.
 app.command(name="eval")(eval_command)
+app.command(name="bench")(bench_command)
 app.command(name="models")(models_command)
 app.command(name="dataset")(dataset_command)
 app.command(name="train")(train_command)

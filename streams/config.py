@@ -31,7 +31,7 @@ class SourceConfig(BaseModel):
         description="Frames analysed per second of video time; the rest are skipped. Empty: every decoded frame.",
     )
     decode: Literal["all", "keyframes"] = Field(
-        "all", description="keyframes: the decoder skips every other frame, for a fraction of the CPU."
+        "all", description="keyframes: only key frames reach the decoder, for a fraction of the CPU."
     )
     transport: Literal["tcp", "udp"] = Field("tcp", description="RTSP transport.")
     hwaccel: Literal["none", "auto", "cuda", "vaapi"] = Field(

@@ -78,6 +78,11 @@ def decode(
             continue
         try:
             frames = packet.decode()
+            if keyframes_only:
+                # A decoder holds key frames back to reorder B-frames that will never come: drain it
+                # after each key packet, so every key frame comes out now (not late, not lost at the end).
+                frames += stream.codec_context.decode(None)
+                stream.codec_context.flush_buffers()
         except av.error.InvalidDataError as exc:
             health.corrupt_packets += 1
             log.warning("camera %s: corrupt packet skipped: %s", health.camera_id, exc)

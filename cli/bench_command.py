@@ -1,0 +1,83 @@
+"""`streetwatch bench`: decode and detection cost as ratios against references run alongside.
+
+Kept apart from cli/main.py so the heavy imports are paid only by this command; main registers it
+with `app.command(name="bench")(bench_command)`. The measuring is in `bench/`; docs/performance.md
+holds the figures and the command lines that produced them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Literal, cast
+
+import typer
+
+WHATS = ("decode", "detect", "all")
+
+
+def bench_command(
+    what: Annotated[str, typer.Argument(help="decode | detect | all")] = "decode",
+    clips: Annotated[
+        list[Path] | None,
+        typer.Option("--clip", help="A clip to measure (repeat the option). Default: the shared 1080p clips "
+                     "and the residential clip; detect uses the first clip given, else the pedestrian clip."),
+    ] = None,
+    repeats: Annotated[int, typer.Option(min=1, help="Rounds; figures are medians with their spread.")] = 3,
+    out: Annotated[Path | None, typer.Option(help="Write every figure as JSON here.")] = None,
+    markdown: Annotated[bool, typer.Option(help="Print markdown tables, ready for docs/performance.md.")] = False,
+    analysis_fps: Annotated[float, typer.Option(min=0.01, help="Frames analysed per second of video.")] = 1.0,
+    hwaccel: Annotated[
+        str, typer.Option(help="none | auto | cuda | vaapi, for the FileSource modes (falls back to software).")
+    ] = "none",
+    cpu: Annotated[int | None, typer.Option(help="CPU to pin decoding to; default the lowest usable.")] = None,
+    model: Annotated[str | None, typer.Option(help="Weights for detect; default the configured default.")] = None,
+    frames: Annotated[int, typer.Option(min=1, help="Frames per round for detect.")] = 8,
+    batch: Annotated[int, typer.Option(min=1, help="Frames per call in detect's batched variants.")] = 4,
+) -> None:
+    """Measure decoding per core (against ffmpeg -threads 1) and detection (against raw Ultralytics)."""
+    from bench import decode as decode_bench
+    from bench import detect as detect_bench
+
+    if what not in WHATS:
+        typer.echo(f"错误 error: unknown benchmark {what!r}; choose one of {', '.join(WHATS)}", err=True)
+        raise typer.Exit(2)
+    if hwaccel not in ("none", "auto", "cuda", "vaapi"):
+        typer.echo(f"错误 error: --hwaccel {hwaccel!r}: choose none, auto, cuda or vaapi", err=True)
+        raise typer.Exit(2)
+    missing = [str(c) for c in clips or [] if not c.is_file()]
+    if missing:
+        typer.echo(f"错误 error: clip not found: {', '.join(missing)}", err=True)
+        raise typer.Exit(2)
+
+    def progress(message: str) -> None:
+        typer.echo(f"  {message}", err=True)
+
+    figures: dict[str, object] = {}
+    texts = []
+    try:
+        if what in ("decode", "all"):
+            typer.echo("==> decode", err=True)
+            hw = cast(Literal["none", "auto", "cuda", "vaapi"], hwaccel)  # checked above
+            report = decode_bench.run_decode_bench(
+                clips or None, repeats=repeats, analysis_fps=analysis_fps, cpu="auto" if cpu is None else cpu,
+                hwaccel=hw, progress=progress,
+            )
+            figures["decode"] = report.model_dump(mode="json")
+            texts.append(decode_bench.render(report, markdown))
+        if what in ("detect", "all"):
+            typer.echo("==> detect", err=True)
+            detect_report = detect_bench.run_detect_bench(
+                clips[0] if clips else None, model=model, frames=frames, batch=batch, repeats=repeats,
+                progress=progress,
+            )
+            figures["detect"] = detect_report.model_dump(mode="json")
+            texts.append(detect_bench.render(detect_report, markdown))
+    except (OSError, ValueError, RuntimeError) as exc:  # a clip FFmpeg cannot read, a CPU we may not use
+        typer.echo(f"错误 error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo("\n\n".join(texts))
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        typer.echo(f"figures written to {out}", err=True)

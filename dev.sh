@@ -72,6 +72,11 @@ install_system_tools() {
     echo "==> installing ffmpeg (the decode benchmark's reference)"
     apt_install ffmpeg || echo "warning: no ffmpeg; the benchmark tests leave its reference out" >&2
   fi
+  if ! /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" 2>/dev/null; then
+    echo "==> installing GStreamer's RTSP server (Debian) for the live-camera tests"
+    apt_install python3-gi gir1.2-gst-rtsp-server-1.0 \
+      || echo "warning: no GStreamer RTSP server; the live-camera tests will be skipped" >&2
+  fi
   # docker-compose only validates the compose file (no engine is needed); best effort.
   if ! command -v docker-compose >/dev/null; then
     echo "==> installing docker-compose (Debian) to validate docker-compose.yml"

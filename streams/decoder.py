@@ -25,6 +25,8 @@ def open_container(url: str, config: SourceConfig) -> av.container.InputContaine
     options: dict[str, str] = {}
     if url.lower().startswith("rtsp"):
         options["rtsp_transport"] = config.transport
+        # The SDP already names the codec and size: without this FFmpeg probes ~5 s of a 10 fps stream.
+        options["probesize"] = "32"
     timeout = (config.open_timeout_s, config.stall_timeout_s) if is_network_url(url) else None
     hwaccel = _hwaccel(config)
     if hwaccel is not None:

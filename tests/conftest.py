@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from models import DEFAULT_ASSETS_DIR
+from tests.rtsp.fixture import rtsp_server  # noqa: F401  (a real RTSP server for the live-camera tests)
 
 ASSETS = Path(os.environ.get("STREETWATCH_ASSETS", DEFAULT_ASSETS_DIR))
 REDIS_URL = os.environ.get("STREETWATCH_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")

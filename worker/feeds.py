@@ -64,10 +64,16 @@ class FrameQueues:
 
 
 class CameraFeed(threading.Thread):
-    """Reads one source into the queues until it ends or the worker stops; never raises."""
+    """Reads one source into the queues until it ends or the worker stops; never raises.
 
-    def __init__(self, source: FileSource | LiveSource, queues: FrameQueues, stop: threading.Event) -> None:
-        super().__init__(name=f"feed-{source.camera_id}", daemon=True)
+    Without queues it only keeps the latest frame: a camera's main stream, read key frames
+    only, for evidence snapshots sharper than the substream that is analysed.
+    """
+
+    def __init__(
+        self, source: FileSource | LiveSource, queues: FrameQueues | None, stop: threading.Event, role: str = "feed"
+    ) -> None:
+        super().__init__(name=f"{role}-{source.camera_id}", daemon=True)
         self.source = source
         self.queues = queues
         self.stop = stop
@@ -85,7 +91,7 @@ class CameraFeed(threading.Thread):
                 if self.stop.is_set():
                     break
                 self.latest = frame
-                if self.queues.put(frame, self._drop_oldest, self.stop):
+                if self.queues is not None and self.queues.put(frame, self._drop_oldest, self.stop):
                     self.source.health.frames_dropped += 1
         except SourceError as exc:
             log.error("%s", exc)
@@ -94,5 +100,6 @@ class CameraFeed(threading.Thread):
             self.source.health.failed(CameraState.OFFLINE, f"{type(exc).__name__}: {exc}")
         finally:
             self.finished.set()
-            with self.queues.cond:
-                self.queues.cond.notify_all()
+            if self.queues is not None:
+                with self.queues.cond:
+                    self.queues.cond.notify_all()

@@ -16,7 +16,7 @@ from typing import Any
 
 from detector import Detector
 from events import EvidenceStore
-from streams import Frame, open_source
+from streams import CameraState, Frame, open_source
 from worker.config import CameraConfig, WorkerConfig
 from worker.feeds import CameraFeed, FrameQueues
 from worker.pipeline import CameraPipeline
@@ -47,6 +47,7 @@ class Worker:
         self.queues = FrameQueues(config.scheduler.queue_size)
         self.pipelines: dict[str, CameraPipeline] = {}
         self.feeds: dict[str, CameraFeed] = {}
+        self.main_streams: dict[str, CameraFeed] = {}  # cameras analysed on a substream
         self.frames_processed: dict[str, int] = {}
         self.batches = 0
         self._closed: set[str] = set()
@@ -62,7 +63,12 @@ class Worker:
             self.frames_processed[camera.id] = 0
             self.feeds[camera.id] = CameraFeed(open_source(camera.id, camera.source, self.stop_event),
                                                self.queues, self.stop_event)
-        for feed in self.feeds.values():
+            if camera.source.analysis_url is not None and self.evidence is not None:
+                main = camera.source.model_copy(update={"analysis_url": None, "decode": "keyframes",
+                                                        "analysis_fps": None})
+                self.main_streams[camera.id] = CameraFeed(open_source(camera.id, main, self.stop_event), None,
+                                                          self.stop_event, role="main")
+        for feed in [*self.feeds.values(), *self.main_streams.values()]:
             feed.start()
         self._threads = [
             threading.Thread(target=self._inference_loop, name="inference", daemon=True),
@@ -136,9 +142,17 @@ class Worker:
                 events = self.pipelines[frame.camera_id].process(frame, found)
                 self.frames_processed[frame.camera_id] += 1
                 if events:
-                    deliver(events, frame, self.evidence, self.sink)
+                    deliver(events, self._evidence_frame(frame), self.evidence, self.sink)
             except Exception:
                 log.exception("camera %s: frame %d failed", frame.camera_id, frame.seq)
+
+    def _evidence_frame(self, analysed: Frame) -> Frame:
+        """The main stream's latest key frame when the camera is analysed on a substream (boxes are
+        normalised, so they land right at any resolution); else the analysed frame itself."""
+        main = self.main_streams.get(analysed.camera_id)
+        if main is None or main.latest is None or main.health.state is not CameraState.ONLINE:
+            return analysed
+        return main.latest
 
     def _close_finished(self) -> None:
         """A clip that ended closes its open episodes, as a replay does."""

@@ -52,3 +52,36 @@ def test_worker_raises_events_from_rtsp_and_reconnects_after_a_restart(
         worker.stop()
         worker.join(15)
     assert not worker.alive
+
+
+def test_evidence_comes_from_the_main_stream_when_a_substream_is_analysed(
+    detector, rtsp_server, tmp_path
+):  # type: ignore[no-untyped-def]
+    """The substream (640x360) is analysed; the snapshot is drawn on the main stream (here a 1280x720
+    clip served as the camera's main stream), so its size shows which stream it came from."""
+    import cv2
+
+    from events import EvidenceStore
+    from tests.conftest import HIGHWAY
+
+    server = rtsp_server({"/main": HIGHWAY, "/sub": RESIDENTIAL})
+    config = load_config(DATA / "residential.yaml")
+    camera = config.cameras[0]
+    source = camera.source.model_copy(update={"url": server.url("/main"), "analysis_url": server.url("/sub")})
+    settings = config.model_copy(update={
+        "cameras": [camera.model_copy(update={"source": source})],
+        "rules": RulesConfig.model_validate({"illegal_parking_motor": {"dwell_s": 4, "clear_s": 10}}),
+    })
+    received = []
+    store = EvidenceStore(tmp_path / "media")
+    worker = Worker(settings, received.extend, store, detector)
+    worker.start()
+    try:
+        wait_until(lambda: any(e.state is EventState.START for e in received), timeout_s=40, what="a start")
+    finally:
+        worker.stop()
+        worker.join(15)
+    start = next(e for e in received if e.state is EventState.START)
+    picture = cv2.imread(str(store.resolve(start.evidence)))
+    assert picture.shape[:2] == (720, 1280)
+    assert worker.feeds["resi-1"].health.width == 640  # analysed on the substream

@@ -15,7 +15,7 @@ import pytest
 from detector import Detections, TrackerConfig
 from streams import CameraState, FileSource, Frame, SourceConfig
 from tests.conftest import ASSETS, HIGHWAY, RESIDENTIAL
-from tests.streams.test_live_source import live, read_in_background, wait_for
+from tests.streams.test_live_source import live, reading, wait_for
 from worker import CameraConfig, CameraPipeline
 from worker.feeds import FrameQueues
 from zones import RulesConfig
@@ -39,17 +39,13 @@ def test_a_damaged_clip_decodes_to_its_end(tmp_path: Path):
 def test_a_camera_that_comes_back_at_another_resolution_goes_on(rtsp_server):  # type: ignore[no-untyped-def]
     first = rtsp_server({"/cam": STOPLINE})
     source = live(first.url("/cam"))
-    frames, thread = read_in_background(source)
-    try:
+    with reading(source) as frames:
         wait_for(lambda: len(frames) >= 5, 15, "640x360 frames")
         port = first.port
         first.stop()
         rtsp_server({"/cam": HIGHWAY}, port=port)  # the camera is reconfigured to 720p
         wait_for(lambda: frames[-1].width == 1280, 30, "720p frames")
         assert source.health.reconnects >= 1 and (source.health.width, source.health.height) == (1280, 720)
-    finally:
-        source.stop.set()
-        thread.join(10)
 
 
 def test_the_pipeline_restarts_its_tracks_when_the_resolution_changes():
@@ -74,13 +70,11 @@ def test_an_hls_stream_over_http_is_read(tmp_path: Path):
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(hls)))
     threading.Thread(target=server.serve_forever, daemon=True).start()
     source = live(f"http://127.0.0.1:{server.server_address[1]}/index.m3u8")
-    frames, thread = read_in_background(source)
     try:
-        wait_for(lambda: len(frames) >= 20, 20, "frames over HLS")
-        assert (frames[0].width, frames[0].height) == (640, 360)
+        with reading(source) as frames:
+            wait_for(lambda: len(frames) >= 20, 20, "frames over HLS")
+            assert (frames[0].width, frames[0].height) == (640, 360)
     finally:
-        source.stop.set()
-        thread.join(10)
         server.shutdown()
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import itertools
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from streams import CameraState, Frame, LiveSource, SourceConfig
 from tests.conftest import ASSETS
@@ -19,16 +20,18 @@ def live(url: str, **settings: object) -> LiveSource:
     return LiveSource("cam-live", config)
 
 
-def read_in_background(source: LiveSource) -> tuple[list[Frame], threading.Thread]:
+@contextmanager
+def reading(source: LiveSource) -> Iterator[list[Frame]]:
+    """Iterate the source in a thread; the list fills as frames arrive. On exit the source must stop."""
     frames: list[Frame] = []
-
-    def run() -> None:
-        for frame in source:
-            frames.append(frame)
-
-    thread = threading.Thread(target=run, daemon=True)
+    thread = threading.Thread(target=lambda: frames.extend(source), daemon=True)
     thread.start()
-    return frames, thread
+    try:
+        yield frames
+    finally:
+        source.stop.set()
+        thread.join(10)
+    assert not thread.is_alive(), "the source did not stop when asked"
 
 
 def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None:
@@ -41,8 +44,7 @@ def wait_for(condition: Callable[[], bool], timeout_s: float, what: str) -> None
 def test_frames_come_stamped_on_the_stream_timeline_and_survive_a_server_restart(rtsp_server):  # type: ignore[no-untyped-def]
     server = rtsp_server({"/cam": STOPLINE})
     source = live(server.url("/cam"))
-    frames, thread = read_in_background(source)
-    try:
+    with reading(source) as frames:
         wait_for(lambda: len(frames) >= 10, 15, "frames from the stream")
         assert source.health.state is CameraState.ONLINE
         assert (source.health.width, source.health.height) == (640, 360)
@@ -55,26 +57,18 @@ def test_frames_come_stamped_on_the_stream_timeline_and_survive_a_server_restart
         stamps = [f.ts_s for f in frames]
         assert all(b > a for a, b in itertools.pairwise(stamps))
         assert [f.seq for f in frames] == list(range(len(frames)))
-    finally:
-        source.stop.set()
-        thread.join(10)
-    assert not thread.is_alive()
 
 
 def test_a_hung_camera_is_stalled_then_back(rtsp_server):  # type: ignore[no-untyped-def]
     server = rtsp_server({"/cam": STOPLINE})
     source = live(server.url("/cam"))
-    frames, thread = read_in_background(source)
-    try:
+    with reading(source) as frames:
         wait_for(lambda: len(frames) >= 5, 15, "first frames")
         server.freeze()  # sockets stay open, nothing is sent
         wait_for(lambda: source.health.state in (CameraState.STALLED, CameraState.OFFLINE), 10, "the stall")
         assert source.health.last_error
         server.thaw()
         wait_for(lambda: source.health.state is CameraState.ONLINE and source.health.reconnects >= 1, 20, "recovery")
-    finally:
-        source.stop.set()
-        thread.join(10)
 
 
 def test_unreachable_and_missing_streams_go_offline_with_the_reason_and_never_raise(rtsp_server):  # type: ignore[no-untyped-def]
@@ -83,21 +77,14 @@ def test_unreachable_and_missing_streams_go_offline_with_the_reason_and_never_ra
         "refused": (live("rtsp://127.0.0.1:1/cam"), "Connection refused"),
         "404": (live(server.url("/no-such-camera")), "404 Not Found"),
     }
-    threads = {name: read_in_background(source)[1] for name, (source, _) in cases.items()}
-    try:
+    (refused, _), (missing, _) = cases.values()
+    with reading(refused) as refused_frames, reading(missing) as missing_frames:
         for name, (source, reason) in cases.items():
             wait_for(lambda s=source: s.health.state is CameraState.OFFLINE and s.health.last_error is not None,
                      10, f"{name} offline")
             assert reason in source.health.last_error, source.health.last_error
             assert source.health.frames_decoded == 0
-        for thread in threads.values():
-            assert thread.is_alive()  # still retrying, with backoff, not crashed
-    finally:
-        for source, _ in cases.values():
-            source.stop.set()
-        for thread in threads.values():
-            thread.join(10)
-    assert not any(t.is_alive() for t in threads.values())
+        assert refused_frames == missing_frames == []  # still retrying with backoff; leaving the block stops them
 
 
 def test_backoff_grows_exponentially_with_jitter_and_a_cap():

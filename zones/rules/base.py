@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,9 +35,9 @@ class RuleBase:
         self,
         camera_id: str,
         problem: ProblemClass,
+        labels: frozenset[str],
         zones: Sequence[ZoneConfig],
         params: RuleParams,
-        labels: frozenset[str],
     ) -> None:
         self.camera_id = camera_id
         self.problem = problem
@@ -46,6 +46,17 @@ class RuleBase:
         self.zones = {z.id: z for z in zones if problem in z.classes}
         self.params = {z.id: z.params_for(problem, params) for z in self.zones.values()}
         self._quiet_until: dict[str, float] = {}
+        self._episodes: dict = {}  # keyed by zone id, or (track id, zone id) for per-object rules
+
+    @property
+    def open_episodes(self) -> int:
+        return len(self._episodes)
+
+    def watched(self, zone_ids: Sequence[str]) -> Iterator[tuple[int, str]]:
+        """(column, zone id) of the frame's zone columns this rule watches."""
+        for j, zone_id in enumerate(zone_ids):
+            if zone_id in self.zones:
+                yield j, zone_id
 
     def subjects(self, detections: Detections, boxes: np.ndarray, zone_id: str) -> np.ndarray:
         """Detections that can show this class in this zone: right label, big enough."""

@@ -30,13 +30,9 @@ class StationaryClusterRule(RuleBase):
         zones: Sequence[ZoneConfig],
         params: ClusterRuleConfig,
     ) -> None:
-        super().__init__(camera_id, problem, zones, params, labels)
+        super().__init__(camera_id, problem, labels, zones, params)
         self.still = StillObjects()
         self._episodes: dict[str, Episode] = {}
-
-    @property
-    def open_episodes(self) -> int:
-        return len(self._episodes)
 
     def update(
         self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
@@ -47,9 +43,7 @@ class StationaryClusterRule(RuleBase):
         present = set(detections.tracker_id.tolist())
         people = boxes[self.helpers(detections)] if self.helper_labels else np.zeros((0, 4))
         seen: set[Key] = set()
-        for j, zone_id in enumerate(zone_ids):
-            if zone_id not in self.zones:
-                continue
+        for j, zone_id in self.watched(zone_ids):
             params = self.params[zone_id]
             candidates = inside[:, j] & self.subjects(detections, boxes, zone_id) & (detections.tracker_id >= 0)
             settled: list[tuple[Key, int]] = []

@@ -56,13 +56,9 @@ class PresenceRule(RuleBase):
         zones: Sequence[ZoneConfig],
         params: PresenceRuleConfig,
     ) -> None:
-        super().__init__(camera_id, problem, zones, params, labels)
+        super().__init__(camera_id, problem, labels, zones, params)
         self._windows: dict[str, _Window] = {zone_id: _Window() for zone_id in self.zones}
         self._episodes: dict[str, Episode] = {}
-
-    @property
-    def open_episodes(self) -> int:
-        return len(self._episodes)
 
     def update(
         self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
@@ -70,9 +66,7 @@ class PresenceRule(RuleBase):
     ) -> list[Event]:
         events: list[Event] = []
         boxes = normalise_boxes(detections.xyxy, *frame_size)
-        for j, zone_id in enumerate(zone_ids):
-            if zone_id not in self.zones:
-                continue
+        for j, zone_id in self.watched(zone_ids):
             params = self.params[zone_id]
             confident = detections.confidence >= params.min_confidence
             hits = np.flatnonzero(inside[:, j] & self.subjects(detections, boxes, zone_id) & confident)

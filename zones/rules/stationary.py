@@ -35,13 +35,9 @@ class StationaryDwellRule(RuleBase):
         zones: Sequence[ZoneConfig],
         params: StationaryRuleConfig,
     ) -> None:
-        super().__init__(camera_id, problem, zones, params, labels)
+        super().__init__(camera_id, problem, labels, zones, params)
         self.still = StillObjects()
         self._episodes: dict[Key, Episode] = {}
-
-    @property
-    def open_episodes(self) -> int:
-        return len(self._episodes)
 
     def update(
         self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
@@ -53,9 +49,7 @@ class StationaryDwellRule(RuleBase):
         present = set(detections.tracker_id.tolist())
         ridden = self._ridden(detections, boxes)
         seen: set[Key] = set()
-        for j, zone_id in enumerate(zone_ids):
-            if zone_id not in self.zones:
-                continue
+        for j, zone_id in self.watched(zone_ids):
             params = self.params[zone_id]
             candidates = inside[:, j] & self.subjects(detections, boxes, zone_id) & (detections.tracker_id >= 0)
             if params.exclude_ridden:

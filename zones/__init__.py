@@ -3,7 +3,6 @@
 from zones.classes import (
     CLASS_INFO,
     KIND_CLASSES,
-    STATIONARY_EVIDENCE,
     Coverage,
     ProblemClass,
     RuleKind,
@@ -26,7 +25,6 @@ from zones.rules import PresenceRule, Rule, StationaryClusterRule, StationaryDwe
 __all__ = [
     "CLASS_INFO",
     "KIND_CLASSES",
-    "STATIONARY_EVIDENCE",
     "ClusterRuleConfig",
     "Coverage",
     "Event",

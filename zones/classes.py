@@ -154,8 +154,3 @@ def class_coverage(problem: ProblemClass, labels: frozenset[str] | set[str]) -> 
         return Coverage.PARTIAL
     return Coverage.NONE
 
-
-# Kept for the parking rules while the other rule kinds are wired in.
-STATIONARY_EVIDENCE: dict[ProblemClass, frozenset[str]] = {
-    p: info.evidence.primary for p, info in CLASS_INFO.items() if info.rule is RuleKind.STATIONARY_TRACK
-}

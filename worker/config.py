@@ -6,8 +6,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from detector import DetectorConfig, TrackerConfig
 from streams import SourceConfig
-from streams.config import is_network_url
 from zones import RulesConfig, ZoneConfig
+
+
+def _require_unique(ids: list[str], rule: str) -> None:
+    duplicates = sorted({i for i in ids if ids.count(i) > 1})
+    if duplicates:
+        raise ValueError(f"{rule}; repeated: {', '.join(duplicates)}")
 
 
 class CameraConfig(BaseModel):
@@ -21,16 +26,13 @@ class CameraConfig(BaseModel):
     @field_validator("zones")
     @classmethod
     def _unique_zone_ids(cls, zones: list[ZoneConfig]) -> list[ZoneConfig]:
-        ids = [z.id for z in zones]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"zone ids must be unique per camera; repeated: {', '.join(duplicates)}")
+        _require_unique([z.id for z in zones], "zone ids must be unique per camera")
         return zones
 
     @model_validator(mode="after")
     def _schedules_need_a_clock(self) -> CameraConfig:
         scheduled = [z.id for z in self.zones if z.schedule]
-        if scheduled and self.source.local_time(0.0) is None and not is_network_url(self.source.url):
+        if scheduled and self.source.local_time(0.0) is None:  # None only for a clip without start_time
             raise ValueError(
                 f"zones {', '.join(scheduled)} have schedules, so this clip needs source.start_time "
                 "(e.g. 2026-09-01T07:30:00+08:00) to give its frames a time of day"
@@ -62,8 +64,5 @@ class WorkerConfig(BaseModel):
     @field_validator("cameras")
     @classmethod
     def _unique_camera_ids(cls, cameras: list[CameraConfig]) -> list[CameraConfig]:
-        ids = [c.id for c in cameras]
-        duplicates = sorted({i for i in ids if ids.count(i) > 1})
-        if duplicates:
-            raise ValueError(f"camera ids must be unique; repeated: {', '.join(duplicates)}")
+        _require_unique([c.id for c in cameras], "camera ids must be unique")
         return cameras

@@ -7,7 +7,7 @@ import threading
 from collections import deque
 
 from streams import FileSource, Frame, LiveSource, SourceError
-from streams.health import CameraState
+from streams.health import CameraState, SourceHealth
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ class CameraFeed(threading.Thread):
         self._drop_oldest = isinstance(source, LiveSource) or bool(source.config.realtime)
 
     @property
-    def health(self):  # type: ignore[no-untyped-def]
+    def health(self) -> SourceHealth:
         return self.source.health
 
     def run(self) -> None:

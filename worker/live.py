@@ -52,7 +52,7 @@ class Worker:
         self.batches = 0
         self._closed: set[str] = set()
         self._snapshot_due: dict[str, float] = {}
-        self._threads: list[threading.Thread] = []
+        self._inference = threading.Thread(target=self._inference_loop, name="inference", daemon=True)
 
     def start(self) -> None:
         for camera in self.cameras:
@@ -70,12 +70,8 @@ class Worker:
                                                           self.stop_event, role="main")
         for feed in [*self.feeds.values(), *self.main_streams.values()]:
             feed.start()
-        self._threads = [
-            threading.Thread(target=self._inference_loop, name="inference", daemon=True),
-            threading.Thread(target=self._health_loop, name="health", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
+        self._inference.start()
+        threading.Thread(target=self._health_loop, name="health", daemon=True).start()
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -83,11 +79,11 @@ class Worker:
             self.queues.cond.notify_all()
 
     def join(self, timeout: float | None = None) -> None:
-        self._threads[0].join(timeout)
+        self._inference.join(timeout)
 
     @property
     def alive(self) -> bool:
-        return bool(self._threads) and self._threads[0].is_alive()
+        return self._inference.is_alive()
 
     def health(self) -> list[dict[str, Any]]:
         reports = []
@@ -107,7 +103,7 @@ class Worker:
             if batch:
                 self._run_batch(batch)
             self._close_finished()
-            if all(feed.finished.is_set() for feed in self.feeds.values()) and not self.queues.any_pending():
+            if self._all_feeds_idle() and not self.queues.any_pending():
                 break
         self._publish_health()
 

@@ -44,7 +44,7 @@ class CameraPipeline:
         self.zone_map = ZoneMap(camera.zones)
         self.zone_ids = [z.id for z in camera.zones]
         self._tracker_config = tracker
-        self.tracker = Tracker(tracker, camera.source.analysis_fps or 25.0)
+        self.tracker = self._new_tracker()
         self._frame_size: tuple[int, int] | None = None
         self.rules: list[Rule] = []
         self.uncovered: set[ProblemClass] = set()
@@ -69,7 +69,7 @@ class CameraPipeline:
         if self._frame_size not in (None, (frame.width, frame.height)):
             # A camera that changed resolution: pixel tracks no longer line up, start them afresh.
             log.info("camera %s: resolution changed, tracks restarted", self.camera.id)
-            self.tracker = Tracker(self._tracker_config, self.camera.source.analysis_fps or 25.0)
+            self.tracker = self._new_tracker()
         self._frame_size = (frame.width, frame.height)
         relevant = detections[np.isin(detections.labels, self._labels)] if len(detections) else detections
         tracked = self.tracker.update(relevant, frame.image)
@@ -84,6 +84,10 @@ class CameraPipeline:
 
     def close(self, ts_s: float) -> list[Event]:
         return [event for rule in self.rules for event in rule.close(ts_s)]
+
+    def _new_tracker(self) -> Tracker:
+        # Every-frame analysis has no set rate: 25 frames/s turns `lost_s` into a frame count.
+        return Tracker(self._tracker_config, self.camera.source.analysis_fps or 25.0)
 
     def _armed(self, ts_s: float) -> np.ndarray:
         """Zones outside their schedule see nothing, so their episodes clear and none start."""

@@ -108,6 +108,15 @@ class RuleBase:
         episode.last_emit_s = ts_s
         return [self.event(zone_id, episode, EventState.UPDATE, ts_s)]
 
+    def close(self, ts_s: float) -> list[Event]:
+        """End every open episode: the clip is over, nothing more can be seen."""
+        events = [
+            self.event(key[1] if isinstance(key, tuple) else key, self._episodes[key], EventState.END, ts_s)
+            for key in sorted(self._episodes)
+        ]
+        self._episodes.clear()
+        return events
+
     def finish(self, zone_id: str, episode: Episode, ts_s: float) -> Event:
         self.start_cooldown(zone_id, ts_s)
         return self.event(zone_id, episode, EventState.END, ts_s)

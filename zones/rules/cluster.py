@@ -11,28 +11,16 @@ from collections.abc import Sequence
 import numpy as np
 
 from detector import Detections
-from zones.classes import ProblemClass
-from zones.config import ClusterRuleConfig, ZoneConfig
+from zones.config import ClusterRuleConfig
 from zones.event import Event, EventState
 from zones.geometry import normalise_boxes, union_box
-from zones.rules.base import Episode, RuleBase
-from zones.rules.stillness import Key, StillObjects
+from zones.rules.base import Episode
+from zones.rules.stillness import Key, StillObjectRule
 
 
-class StationaryClusterRule(RuleBase):
+class StationaryClusterRule(StillObjectRule):
     params: dict[str, ClusterRuleConfig]  # type: ignore[assignment]
-
-    def __init__(
-        self,
-        camera_id: str,
-        problem: ProblemClass,
-        labels: frozenset[str],
-        zones: Sequence[ZoneConfig],
-        params: ClusterRuleConfig,
-    ) -> None:
-        super().__init__(camera_id, problem, labels, zones, params)
-        self.still = StillObjects()
-        self._episodes: dict[str, Episode] = {}
+    _episodes: dict[str, Episode]
 
     def update(
         self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
@@ -45,12 +33,8 @@ class StationaryClusterRule(RuleBase):
         seen: set[Key] = set()
         for j, zone_id in self.watched(zone_ids):
             params = self.params[zone_id]
-            candidates = inside[:, j] & self.subjects(detections, boxes, zone_id) & (detections.tracker_id >= 0)
             settled: list[tuple[Key, int]] = []
-            for i in np.flatnonzero(candidates):
-                key = (int(detections.tracker_id[i]), zone_id)
-                if detections.confidence[i] < params.min_confidence and self.still.get(key) is None:
-                    continue
+            for i, key in self.sightings(detections, boxes, inside[:, j], zone_id):
                 seen.add(key)
                 still, _, _ = self.still.observe(
                     key, ts_s, boxes[i], str(detections.labels[i]), float(detections.confidence[i]),
@@ -63,12 +47,6 @@ class StationaryClusterRule(RuleBase):
                     settled.append((key, i))
             events.extend(self._advance(zone_id, ts_s, settled, detections, boxes))
         events.extend(self._expire(ts_s, seen))
-        return events
-
-    def close(self, ts_s: float) -> list[Event]:
-        events = [self.event(z, self._episodes[z], EventState.END, ts_s) for z in sorted(self._episodes)]
-        self._episodes.clear()
-        self.still.clear()
         return events
 
     def _advance(

@@ -47,6 +47,7 @@ class _Window:
 
 class PresenceRule(RuleBase):
     params: dict[str, PresenceRuleConfig]  # type: ignore[assignment]
+    _episodes: dict[str, Episode]
 
     def __init__(
         self,
@@ -58,7 +59,6 @@ class PresenceRule(RuleBase):
     ) -> None:
         super().__init__(camera_id, problem, labels, zones, params)
         self._windows: dict[str, _Window] = {zone_id: _Window() for zone_id in self.zones}
-        self._episodes: dict[str, Episode] = {}
 
     def update(
         self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
@@ -74,11 +74,6 @@ class PresenceRule(RuleBase):
             window.add(ts_s, len(hits) > 0, params.window_s)
             best = int(hits[np.argmax(detections.confidence[hits])]) if len(hits) else None
             events.extend(self._advance(zone_id, ts_s, window, params, detections, boxes, best))
-        return events
-
-    def close(self, ts_s: float) -> list[Event]:
-        events = [self.event(z, self._episodes[z], EventState.END, ts_s) for z in sorted(self._episodes)]
-        self._episodes.clear()
         return events
 
     def _advance(

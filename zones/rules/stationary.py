@@ -7,37 +7,24 @@ from collections.abc import Sequence
 import numpy as np
 
 from detector import Detections
-from zones.classes import ProblemClass
-from zones.config import StationaryRuleConfig, ZoneConfig
+from zones.config import StationaryRuleConfig
 from zones.event import Event, EventState
 from zones.geometry import normalise_boxes, overlap_of_smaller, ridden_mask
-from zones.rules.base import Episode, RuleBase
-from zones.rules.stillness import Key, StillObjects
+from zones.rules.base import Episode
+from zones.rules.stillness import Key, StillObjectRule
 
 _DUPLICATE_OVERLAP = 0.7  # a box mostly inside an open episode's box is that object again
 
 
-class StationaryDwellRule(RuleBase):
+class StationaryDwellRule(StillObjectRule):
     """Raises `start` when a tracked object stays still in a watched zone for `dwell_s`, `update`
     every `update_every_s` while it stays, and `end` once gone for `clear_s` or once it drives off.
 
-    A track must be confident once to count; after that the tracker's low-score matches keep it
-    present, since int8 scores flicker around any threshold. Two-wheelers with a rider are skipped.
+    Two-wheelers with a rider are skipped.
     """
 
     params: dict[str, StationaryRuleConfig]  # type: ignore[assignment]
-
-    def __init__(
-        self,
-        camera_id: str,
-        problem: ProblemClass,
-        labels: frozenset[str],
-        zones: Sequence[ZoneConfig],
-        params: StationaryRuleConfig,
-    ) -> None:
-        super().__init__(camera_id, problem, labels, zones, params)
-        self.still = StillObjects()
-        self._episodes: dict[Key, Episode] = {}
+    _episodes: dict[Key, Episode]
 
     def update(
         self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
@@ -50,24 +37,11 @@ class StationaryDwellRule(RuleBase):
         ridden = self._ridden(detections, boxes)
         seen: set[Key] = set()
         for j, zone_id in self.watched(zone_ids):
-            params = self.params[zone_id]
-            candidates = inside[:, j] & self.subjects(detections, boxes, zone_id) & (detections.tracker_id >= 0)
-            if params.exclude_ridden:
-                candidates &= ~ridden
-            for i in np.flatnonzero(candidates):
-                key = (int(detections.tracker_id[i]), zone_id)
-                if detections.confidence[i] < params.min_confidence and self.still.get(key) is None:
-                    continue
+            exclude = ridden if self.params[zone_id].exclude_ridden else None
+            for i, key in self.sightings(detections, boxes, inside[:, j], zone_id, exclude):
                 seen.add(key)
                 events.extend(self._observe(key, ts_s, boxes[i], detections, i, present))
         events.extend(self._expire(ts_s, seen))
-        return events
-
-    def close(self, ts_s: float) -> list[Event]:
-        """End every open episode: the clip is over, nothing more can be seen."""
-        events = [self.event(key[1], self._episodes[key], EventState.END, ts_s) for key in sorted(self._episodes)]
-        self._episodes.clear()
-        self.still.clear()
         return events
 
     def _ridden(self, detections: Detections, boxes: np.ndarray) -> np.ndarray:

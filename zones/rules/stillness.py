@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from detector import Detections
+from zones.classes import ProblemClass
+from zones.config import RuleParams, ZoneConfig
+from zones.event import Event
 from zones.geometry import centre_shift, iou
+from zones.rules.base import RuleBase
 
 _SAME_OBJECT_IOU = 0.5  # a new track id this close to a lost one is the same standing object
 
@@ -74,3 +80,41 @@ class StillObjects:
 
     def clear(self) -> None:
         self.states.clear()
+
+
+class StillObjectRule(RuleBase):
+    """A rule that follows tracked objects standing still: parked vehicles, stalls, goods."""
+
+    def __init__(
+        self,
+        camera_id: str,
+        problem: ProblemClass,
+        labels: frozenset[str],
+        zones: Sequence[ZoneConfig],
+        params: RuleParams,
+    ) -> None:
+        super().__init__(camera_id, problem, labels, zones, params)
+        self.still = StillObjects()
+
+    def sightings(
+        self, detections: Detections, boxes: np.ndarray, in_zone: np.ndarray, zone_id: str,
+        exclude: np.ndarray | None = None,
+    ) -> Iterator[tuple[int, Key]]:
+        """(detection, key) of the tracked subjects in the zone that count this frame.
+
+        A track must be confident once to count; after that the tracker's low-score matches keep it
+        present, since int8 scores flicker around any threshold.
+        """
+        candidates = in_zone & self.subjects(detections, boxes, zone_id) & (detections.tracker_id >= 0)
+        if exclude is not None:
+            candidates &= ~exclude
+        min_confidence = self.params[zone_id].min_confidence
+        for i in np.flatnonzero(candidates):
+            key = (int(detections.tracker_id[i]), zone_id)
+            if detections.confidence[i] >= min_confidence or self.still.get(key) is not None:
+                yield int(i), key
+
+    def close(self, ts_s: float) -> list[Event]:
+        events = super().close(ts_s)
+        self.still.clear()
+        return events

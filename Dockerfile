@@ -1,5 +1,15 @@
 # StreetWatch image: one image for both `streetwatch api` (the default command) and `streetwatch worker`.
 # Model weights and clips are NOT in the image: mount them read-only at /assets (see docker-compose.yml).
+
+# The dashboard's third-party files (Leaflet, Chart.js) from web/package-lock.json; the page itself is plain
+# ES modules, served by the API with everything else (the centre's network has no internet).
+FROM node:20-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY web/ ./
+RUN node build.mjs && rm -rf node_modules
+
 FROM python:3.11-slim
 
 # CPU-only torch wheels (ultralytics pulls torch); build with --build-arg TORCH_INDEX_URL= for PyPI's default.
@@ -10,7 +20,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
     STREETWATCH_ASSETS=/assets \
-    STREETWATCH_MEDIA_DIR=/data/media
+    STREETWATCH_MEDIA_DIR=/data/media \
+    STREETWATCH_WEB_DIR=/app/web
 
 # ultralytics depends on opencv-python (not headless), which needs libGL and glib at import time.
 # hadolint ignore=DL3008
@@ -28,6 +39,7 @@ RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml
     && rm /tmp/requirements.txt
 
 COPY . .
+COPY --from=web /web /app/web
 RUN pip install --no-deps . \
     && rm -rf ./build ./*.egg-info \
     && useradd --create-home --uid 10001 --shell /usr/sbin/nologin streetwatch \

@@ -1,38 +1,83 @@
-"""The FastAPI application: cases, health, evidence; the event consumer runs in its lifespan."""
+"""The FastAPI application: routers per resource over small services; the consumer and background loops
+run in its lifespan."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.middleware.gzip import GZipMiddleware
 
-from api.cases import CaseStore
+from api.auth import LoginLimiter, TokenService
+from api.background import Background
 from api.config import ApiConfig
 from api.consumer import CaseConsumerThread
 from api.db import make_engine, migrate, session_factory
-from api.routers import cameras, cases, classes, health, media
+from api.orm import utcnow
+from api.routers import ROUTERS
+from api.routers.web import mount_web
+from api.services.cases import CaseStore
+from api.services.escalation import escalate_overdue
+from api.services.live import LiveHub
+from api.services.queries import CaseFinder
+from api.services.relay import ChangeRelay, live_stream
+from api.services.routing import Router
+from api.services.users import UserStore, shared_secret
+from api.services.verification import Verifier
+from api.services.webhooks import WebhookSender
+from api.services.workflow import Workflow
 from events import BusConfig, EvidenceStore, redis_client
 
 if TYPE_CHECKING:
     from detector import DetectorConfig
+    from worker.config import CameraConfig
 
 
 def create_app(
-    config: ApiConfig, bus: BusConfig, media_dir: Path | str, detector: DetectorConfig | None = None
+    config: ApiConfig,
+    bus: BusConfig,
+    media_dir: Path | str,
+    detector: DetectorConfig | None = None,
+    cameras: Sequence[CameraConfig] = (),
+    clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
     """`detector` is only read, never run: `/api/classes` reports what its models can see."""
     engine = make_engine(config.database_url)
     migrate(engine)
-    store = CaseStore(engine, session_factory(engine))
+    sessions = session_factory(engine)
+    client = redis_client(bus.redis_url)
+    router = Router(config.routing)
+    store = CaseStore(engine, sessions, router, clock)
+    verifier = Verifier(sessions, client, bus, config.verification, router, clock)
+    background = Background()
+    relay = ChangeRelay(sessions, client, live_stream(bus.stream), config.webhooks, clock)
+    sender = WebhookSender(sessions, config.webhooks, clock)
+
+    def relay_step() -> bool:
+        fanned = relay.fan_out_webhooks()
+        published = relay.publish_live()
+        if fanned:
+            background.wake("webhooks")
+        return bool(fanned or published)
+
+    background.add("relay", relay_step, 0.5)
+    background.add("webhooks", lambda: bool(sender.run_once()), 1.0)
+    background.add("escalation", lambda: bool(escalate_overdue(sessions, clock=clock)), config.escalate_every_s)
+    background.add("verification-timeouts", lambda: bool(verifier.expire()), 10.0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        consumer = CaseConsumerThread(bus, store) if config.consume else None
+        consumer = CaseConsumerThread(bus, store, verifier, on_change=lambda: background.wake("relay")) \
+            if config.consume else None
         app.state.consumer = consumer
+        hub = LiveHub(bus.redis_url, live_stream(bus.stream))
+        app.state.live = hub
+        await hub.start()
+        background.start()
         if consumer is not None:
             consumer.start()
         try:
@@ -40,30 +85,32 @@ def create_app(
         finally:
             if consumer is not None:
                 consumer.stop()
-            app.state.redis.close()
+            background.stop()
+            sender.close()
+            await hub.stop()
+            client.close()
             engine.dispose()
 
     app = FastAPI(
         title="StreetWatch 街道巡查 案件 API / Case API",
-        description="AI 视频事件转为案件 — cases raised from street-camera events.",
-        version="0.1.0",
+        description="AI 视频事件转为案件 — cases raised from street-camera events. Log in at POST /api/auth/token.",
+        version="0.2.0",
         lifespan=lifespan,
     )
-    app.state.engine = engine
-    app.state.case_store = store
-    app.state.evidence = EvidenceStore(media_dir)
-    app.state.redis = redis_client(bus.redis_url)
-    app.state.consumer = None
-    app.state.detector_config = detector
-    app.state.bus = bus
-    app.include_router(cases.router)
-    app.include_router(cameras.router)
-    app.include_router(classes.router)
-    app.include_router(health.router)
-    app.include_router(media.router)
-
-    @app.get("/", include_in_schema=False)
-    def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
-
+    state = app.state
+    state.engine, state.sessions, state.redis, state.bus = engine, sessions, client, bus
+    state.api_config, state.detector_config, state.cameras = config, detector, list(cameras)
+    state.case_store, state.case_finder = store, CaseFinder(sessions)
+    state.workflow = Workflow(sessions, router, verifier, clock)
+    state.verifier, state.relay, state.webhook_sender, state.background = verifier, relay, sender, background
+    state.evidence = EvidenceStore(media_dir)
+    state.users = UserStore(sessions)
+    state.tokens = TokenService(shared_secret(sessions), timedelta(hours=config.auth.token_ttl_h))
+    state.login_limiter = LoginLimiter(bus.redis_url, config.auth.login_attempts_per_minute, f"{bus.stream}:login")
+    state.consumer = None
+    for router_of_resource in ROUTERS:
+        app.include_router(router_of_resource)
+    mount_web(app, config.web_dir, config.map.tile_url)
+    # Scripts and JSON shrink to a third; the live feed (text/event-stream) is left as it is.
+    app.add_middleware(GZipMiddleware, minimum_size=1024)
     return app

@@ -1,38 +1,80 @@
-"""The event consumer that runs beside the API: Redis Stream in, cases out."""
+"""The consumer that runs beside the API: worker events become cases, verification answers move them on."""
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 
 import redis
-from sqlalchemy.exc import SQLAlchemyError
+from pydantic import ValidationError
+from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 
-from api.cases import CaseStore
-from events import BusConfig, EventConsumer
+from api.services.cases import CaseStore, EventRejected
+from api.services.verification import Verifier
+from events import BusConfig
+from events.consumer import Poison, StreamConsumer
+from events.control import VerifyResult, results_stream
+from zones import Event
 
 log = logging.getLogger(__name__)
 
+TRIM_EVERY_S = 5.0  # handled entries leave the stream this often; unhandled ones never do
+
+# Outages, not the message's fault: retried without limit, with backoff, never dead-lettered.
+TRANSIENT = (redis.ConnectionError, redis.TimeoutError, OperationalError, InterfaceError, DisconnectionError, OSError)
+
 
 class CaseConsumerThread(threading.Thread):
-    """Polls the stream until stopped; Redis or database trouble is logged and retried with backoff."""
+    """Polls until stopped; Redis or database outages are logged and retried with backoff."""
 
-    def __init__(self, bus: BusConfig, store: CaseStore, consumer_name: str | None = None) -> None:
+    def __init__(self, bus: BusConfig, store: CaseStore, verifier: Verifier | None = None,
+                 consumer_name: str | None = None, on_change: Callable[[], None] | None = None) -> None:
         super().__init__(name="case-consumer", daemon=True)
-        self.consumer = EventConsumer(bus, store.apply, consumer_name=consumer_name)
+        handlers = {bus.stream: self._event}
+        self.verifier = verifier
+        if verifier is not None:
+            handlers[results_stream(bus)] = self._verification
+        self.store = store
+        self.consumer = StreamConsumer(bus, handlers, consumer_name=consumer_name, transient=TRANSIENT)
+        self.on_change = on_change or (lambda: None)
         self.stop_event = threading.Event()
         self.last_error: str | None = None
 
+    def _event(self, raw: bytes) -> None:
+        try:
+            event = Event.model_validate_json(raw)
+        except ValidationError as exc:
+            raise Poison(f"not a valid event: {exc.error_count()} error(s): {exc}") from None
+        try:
+            self.store.apply_event(event)
+        except EventRejected as exc:
+            raise Poison(str(exc)) from None
+
+    def _verification(self, raw: bytes) -> None:
+        try:
+            result = VerifyResult.model_validate_json(raw)
+        except ValidationError as exc:
+            raise Poison(f"not a valid verification result: {exc}") from None
+        assert self.verifier is not None
+        self.verifier.apply(result)
+
     def run(self) -> None:
         backoff = 0.5
+        trim_due = 0.0
         while not self.stop_event.is_set():
             try:
-                self.consumer.poll(block_ms=500)
+                if self.consumer.poll(block_ms=500):
+                    self.on_change()
+                if time.monotonic() >= trim_due:
+                    self.consumer.trim()
+                    trim_due = time.monotonic() + TRIM_EVERY_S
                 self.last_error = None
                 backoff = 0.5
             except (redis.RedisError, SQLAlchemyError, OSError) as exc:
-                self.last_error = f"{type(exc).__name__}: {exc}"
-                log.warning("event consumer: %s; retrying in %.1fs", self.last_error, backoff)
+                self.last_error = f"{type(exc).__name__}"
+                log.warning("event consumer: %s: %s; retrying in %.1fs", type(exc).__name__, exc, backoff)
                 self.stop_event.wait(backoff)
                 backoff = min(backoff * 2, 30.0)
 

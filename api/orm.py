@@ -1,11 +1,32 @@
-"""Tables: a case per problem episode, and every event that touched it."""
+"""Tables: cases and their episodes, events and timeline; users; the change outbox and webhook deliveries."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# 64-bit ids in PostgreSQL; SQLite's INTEGER PRIMARY KEY is already 64-bit and the only kind that autoincrements.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+# Statuses in which a case is still being worked on: a new episode of the same camera, zone and class joins it.
+OPEN_STATUSES = ("new", "confirmed", "dispatched", "resolved", "reopened")
+_OPEN_SQL = "status IN ('new', 'confirmed', 'dispatched', 'resolved', 'reopened')"
 
 
 def utcnow() -> datetime:
@@ -18,39 +39,78 @@ class Base(DeclarativeBase):
 
 class CaseRow(Base):
     __tablename__ = "cases"
-    __table_args__ = (UniqueConstraint("event_id", name="uq_cases_event_id"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", name="uq_cases_event_id"),
+        # At most one open case per camera, zone and class: concurrent episodes cannot open two.
+        Index(
+            "uq_cases_open_per_zone", "camera_id", "zone_id", "problem", unique=True,
+            sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL),
+        ),
+        Index("ix_cases_status_created", "status", "created_at", "id"),
+        Index("ix_cases_created", "created_at", "id"),
+        Index("ix_cases_deadline_open", "deadline", sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL)),
+    )
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(String(64))
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(64))  # the first episode's id
     problem: Mapped[str] = mapped_column(String(40), index=True)
     camera_id: Mapped[str] = mapped_column(String(64), index=True)
     zone_id: Mapped[str] = mapped_column(String(64))
     zone_kind: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(20), index=True, default="new")
+    zone_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="new")
     priority: Mapped[str] = mapped_column(String(10), default="normal")
-    grid: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    priority_rank: Mapped[int] = mapped_column(Integer, default=1)
+    grid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
     label: Mapped[str] = mapped_column(String(64))
     confidence: Mapped[float] = mapped_column(Float)
     bbox: Mapped[list[float]] = mapped_column(JSON)
-    evidence: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    evidence: Mapped[str | None] = mapped_column(String(255), nullable=True)  # before (整改前)
+    after_evidence: Mapped[str | None] = mapped_column(String(255), nullable=True)  # after (整改后)
     since_s: Mapped[float] = mapped_column(Float)
     start_s: Mapped[float] = mapped_column(Float)
     last_seen_s: Mapped[float] = mapped_column(Float)
     end_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    episodes: Mapped[int] = mapped_column(Integer, default=1)
+    assignee: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    deadline: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    escalated: Mapped[bool] = mapped_column(Boolean, default=False)
+    dismiss_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    verification: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    verification_note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    verification_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    verification_requested_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
     events: Mapped[list[CaseEventRow]] = relationship(
         back_populates="case", order_by="CaseEventRow.ts_s", cascade="all, delete-orphan"
     )
+    timeline: Mapped[list[TimelineRow]] = relationship(order_by="TimelineRow.id", cascade="all, delete-orphan")
+
+
+class EpisodeRow(Base):
+    """Which case each problem episode (a worker's event id) belongs to: merging and idempotency in one place."""
+
+    __tablename__ = "case_episodes"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    start_s: Mapped[float] = mapped_column(Float)
+    end_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class CaseEventRow(Base):
     __tablename__ = "case_events"
     __table_args__ = (UniqueConstraint("event_id", "state", "ts_s", name="uq_case_events_delivery"),)
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     event_id: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(10))
     ts_s: Mapped[float] = mapped_column(Float)
@@ -60,3 +120,86 @@ class CaseEventRow(Base):
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     case: Mapped[CaseRow] = relationship(back_populates="events")
+
+
+class TimelineRow(Base):
+    """One entry of a case's history: who did what when, from which status to which, and why."""
+
+    __tablename__ = "case_timeline"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    actor: Mapped[str] = mapped_column(String(64))  # a user name, or system / camera
+    action: Mapped[str] = mapped_column(String(32))
+    from_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    to_status: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    details: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+
+
+class ChangeRow(Base):
+    """The outbox: every case change, written in the same transaction, then relayed to the live feed and webhooks.
+
+    The two relays keep their own marks, so a Redis outage delays the feed but not the webhooks.
+    """
+
+    __tablename__ = "case_changes"
+    __table_args__ = (
+        Index("ix_case_changes_unpublished", "id", sqlite_where=text("published_at IS NULL"),
+              postgresql_where=text("published_at IS NULL")),
+        Index("ix_case_changes_unfanned", "id", sqlite_where=text("webhooks_at IS NULL"),
+              postgresql_where=text("webhooks_at IS NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(Id, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # live feed
+    webhooks_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)  # deliveries made
+
+
+class WebhookDeliveryRow(Base):
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("change_id", "webhook", name="uq_webhook_delivery"),
+        Index("ix_webhook_due", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    change_id: Mapped[int] = mapped_column(Id)
+    case_id: Mapped[int] = mapped_column(Id, index=True)
+    webhook: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, delivered, failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class UserRow(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16))
+    display_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class SettingRow(Base):
+    """Values every API replica must share, such as the token signing key generated on first start."""
+
+    __tablename__ = "app_settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)

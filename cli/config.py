@@ -29,6 +29,7 @@ ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "REDIS_URL": ("bus", "redis_url"),
     "DATABASE_URL": ("api", "database_url"),
     "STREETWATCH_MEDIA_DIR": ("media_dir",),
+    "STREETWATCH_WEB_DIR": ("api", "web_dir"),
 }
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -120,8 +121,20 @@ def apply_env_overrides(data: dict[str, Any], only: tuple[str, ...] | None = Non
         target[keys[-1]] = value
 
 
+def _relative_to(base: Path, value: Any) -> Any:
+    return str(base / value) if isinstance(value, str) and value and not Path(value).is_absolute() else value
+
+
 def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     """Relative paths in the file are relative to the file, as a reader of it would expect."""
+    api = data.get("api")
+    if isinstance(api, dict):
+        if "routing" in api:
+            api["routing"] = _relative_to(base, api["routing"])
+        layers = api.get("map", {}).get("layers") if isinstance(api.get("map"), dict) else None
+        for layer in layers or []:
+            if isinstance(layer, dict):
+                layer["file"] = _relative_to(base, layer.get("file"))
     for camera in data.get("cameras") or []:
         source = camera.get("source") if isinstance(camera, dict) else None
         url = source.get("url") if isinstance(source, dict) else None

@@ -11,11 +11,16 @@ import typer
 import uvicorn
 
 from api.app import create_app
+from api.services.lifecycle import Role
+from api.services.users import UserStore, generate_password
 from cli.config import AppConfig
-from events import BufferedPublisher, EventPublisher, EvidenceStore, HealthPublisher, redis_client
+from events import EvidenceStore, HealthPublisher, SpoolingPublisher, redis_client, spooling_sink
+from events.control import ControlListener, publish_result
 from worker import Worker
 
 log = logging.getLogger(__name__)
+
+DEMO_USER = "demo"
 
 
 def _redis_available(url: str) -> bool:
@@ -28,9 +33,10 @@ def _redis_available(url: str) -> bool:
 def run_demo(settings: AppConfig, duration: float | None) -> None:
     use_redis = _redis_available(settings.bus.redis_url)
     api_config = settings.api.model_copy(update={"consume": use_redis})
-    application = create_app(api_config, settings.bus, settings.media_dir, settings.detector)
+    application = create_app(api_config, settings.bus, settings.media_dir, settings.detector, settings.cameras)
+    password = _demo_account(application.state.users)
     if use_redis:
-        sink = BufferedPublisher(EventPublisher(settings.bus))
+        sink = spooling_sink(settings.bus, "demo")
         route = f"Redis Stream {settings.bus.stream} @ {settings.bus.redis_url}"
     else:
         store = application.state.case_store
@@ -52,12 +58,17 @@ def run_demo(settings: AppConfig, duration: float | None) -> None:
         raise typer.Exit(1)
 
     health = HealthPublisher(settings.bus, worker_name="demo") if use_redis else None
-    running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health)
+    control = redis_client(settings.bus.redis_url)
+    running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health,
+                     verify_sink=(lambda result: publish_result(control, settings.bus, result)) if use_redis else None)
     running.start()
+    if use_redis:
+        ControlListener(settings.bus, running.submit_check, running.stop_event, control).start()
     base = f"http://{settings.api.host}:{settings.api.port}"
     cameras = ", ".join(f"{c.id} ← {c.source.url}" for c in settings.cameras)
     typer.echo(
         "\nStreetWatch 演示 demo 运行中 / running\n"
+        f"  指挥大屏 dashboard : {base}/   登录 log in: {DEMO_USER} / {password}\n"
         f"  摄像头 cameras : {cameras}\n"
         f"  事件 events    : {route}\n"
         f"  案件库 cases   : {settings.api.database_url}\n"
@@ -78,8 +89,8 @@ def run_demo(settings: AppConfig, duration: float | None) -> None:
     finally:
         running.stop()
         running.join(10)
-        if isinstance(sink, BufferedPublisher):
-            sink.flush()
+        if isinstance(sink, SpoolingPublisher):
+            sink.close(timeout_s=5.0)
             _drain(application.state.consumer, timeout_s=5.0)
         server.should_exit = True
         server_thread.join(10)
@@ -87,12 +98,23 @@ def run_demo(settings: AppConfig, duration: float | None) -> None:
     typer.echo(f"演示结束 demo stopped: {cases} case(s) in {settings.api.database_url}")
 
 
+def _demo_account(users: UserStore) -> str:
+    """The demo's own admin account, with a fresh password each run (printed, never a default)."""
+    password = generate_password()
+    if users.get(DEMO_USER) is None:
+        users.add(DEMO_USER, Role.ADMIN, password, display_name="演示管理员 demo admin")
+    else:
+        users.set_password(DEMO_USER, password)
+        users.update(DEMO_USER, role=Role.ADMIN, active=True)
+    return password
+
+
 def _drain(consumer, timeout_s: float) -> None:  # type: ignore[no-untyped-def]
     """Give the consumer a moment to turn the last published events into cases."""
     deadline = time.monotonic() + timeout_s
     while consumer is not None and time.monotonic() < deadline:
         try:
-            if not consumer.consumer.lag():
+            if not consumer.consumer.backlog():
                 return
         except redis.RedisError:
             return

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -14,12 +16,16 @@ from cli.config import DEMO_CONFIG, AppConfig, ConfigError, load_config
 from cli.eval_command import eval_command
 from cli.models_command import models_command
 from cli.train_command import dataset_command, export_command, train_command
+from cli.users_command import users_app
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="StreetWatch 街道巡查: AI video events for street-level monitoring.",
 )
+
+# A worker or replay that stops with events still in its spool (Redis away) says so: EX_TEMPFAIL.
+EXIT_SPOOLED = 75
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="YAML configuration (cameras, zones, rules, settings).")
@@ -32,6 +38,17 @@ def _setup_logging(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+
+
+def stop_on_signals(stop: Callable[[], None]) -> None:
+    """SIGTERM (docker stop, Kubernetes) and SIGINT stop the cameras; the caller then drains or spools."""
+
+    def handler(signum: int, _frame: object) -> None:
+        logging.getLogger("streetwatch").info("signal %d: stopping", signum)
+        stop()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
 
 
 def _load(path: Path) -> AppConfig:
@@ -52,7 +69,7 @@ def replay(
     verbose: bool = False,
 ) -> None:
     """Replay a recorded clip as fast as the machine allows and report its events."""
-    from events import EventPublisher, EvidenceStore, write_jsonl
+    from events import EvidenceStore, spooling_sink, write_jsonl
     from streams import SourceConfig
     from worker import replay as run_replay
 
@@ -67,16 +84,21 @@ def replay(
         typer.echo(f"错误 error: {exc}", err=True)
         raise typer.Exit(2) from None
     camera_config = chosen.model_copy(update={"source": source})
-    publisher = EventPublisher(settings.bus) if publish else None
-    run = run_replay(
-        settings, camera_config, publisher.publish if publisher else (lambda _events: None),
-        EvidenceStore(settings.media_dir),
-    )
-    if out is not None:
+    sink = spooling_sink(settings.bus, "replay") if publish else None
+    try:
+        run = run_replay(settings, camera_config, sink if sink else (lambda _events: None),
+                         EvidenceStore(settings.media_dir))
+    finally:
+        waiting = sink.close() if sink is not None else 0
+    if out is not None:  # whatever Redis did: the events are the replay's, not the bus's
         write_jsonl(run.events, out)
     starts = sum(1 for e in run.events if e.state == "start")
     typer.echo(f"{run.frames} frames analysed, {len(run.events)} events, {starts} episodes"
                + (f"; written to {out}" if out else ""))
+    if waiting:
+        typer.echo(f"警告 warning: Redis did not take {waiting} event(s); they wait in "
+                   f"{settings.bus.spool_dir} and are sent by the next `replay --publish` or worker", err=True)
+        raise typer.Exit(EXIT_SPOOLED)
 
 
 def _pick_camera(settings: AppConfig, camera_id: str | None):  # type: ignore[no-untyped-def]
@@ -106,13 +128,15 @@ def worker(
     """Run the configured cameras (or this replica's shard of them) and publish events to Redis."""
     import socket
 
-    from events import BufferedPublisher, EventPublisher, EvidenceStore, HealthPublisher, ShardLease
+    from events import EvidenceStore, HealthPublisher, ShardLease, redis_client, spooling_sink
+    from events.control import ControlListener, publish_result
     from worker import Worker, parse_shard, select_shard
 
     _setup_logging(verbose)
     settings = _load(config)
     cameras = settings.cameras
     lease = None
+    index = count = 0
     if shard:
         try:
             index, count = parse_shard(shard)
@@ -125,20 +149,25 @@ def worker(
         cameras = select_shard(cameras, index, count)
         logging.getLogger("streetwatch").info("shard %d/%d: %d of %d cameras", index, count, len(cameras),
                                               len(settings.cameras))
-    sink = BufferedPublisher(EventPublisher(settings.bus))
+    sink = spooling_sink(settings.bus, f"shard-{index}-of-{count}" if shard else "worker")
     health = HealthPublisher(settings.bus, worker_name=socket.gethostname())
-    running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health, cameras=cameras)
+    control = redis_client(settings.bus.redis_url)
+    running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health, cameras=cameras,
+                     verify_sink=lambda result: publish_result(control, settings.bus, result))
     running.start()
+    ControlListener(settings.bus, running.submit_check, running.stop_event, control).start()
+    stop_on_signals(running.stop)
     try:
         while running.alive:
             running.join(1.0)
-    except KeyboardInterrupt:
+    finally:
         running.stop()
         running.join(10)
-    finally:
-        sink.flush()
+        waiting = sink.close(timeout_s=10)
         if lease is not None:
             lease.release()
+    if waiting:
+        raise typer.Exit(EXIT_SPOOLED)
 
 
 @app.command()
@@ -155,7 +184,7 @@ def api(
 
     _setup_logging(verbose)
     settings = _load(config)
-    application = create_app(settings.api, settings.bus, settings.media_dir, settings.detector)
+    application = create_app(settings.api, settings.bus, settings.media_dir, settings.detector, settings.cameras)
     uvicorn.run(application, host=host or settings.api.host, port=port or settings.api.port, log_level="info")
 
 
@@ -179,6 +208,7 @@ app.command(name="models")(models_command)
 app.command(name="dataset")(dataset_command)
 app.command(name="train")(train_command)
 app.command(name="export")(export_command)
+app.add_typer(users_app, name="users")
 
 
 if __name__ == "__main__":

@@ -13,6 +13,21 @@ from zones import Event
 _SAFE_PART = re.compile(r"[^A-Za-z0-9_.-]")
 
 
+THUMBNAIL_WIDTH = 320  # what a wall of live alerts loads: a sixth of a full frame's bytes
+
+
+def thumbnail_of(relative: str) -> str:
+    """Where an evidence picture's thumbnail is (`x.jpg` → `x.thumb.jpg`)."""
+    return str(Path(relative).with_suffix(".thumb.jpg").as_posix())
+
+
+def _shrunk(image: np.ndarray) -> np.ndarray:
+    height, width = image.shape[:2]
+    if width <= THUMBNAIL_WIDTH:
+        return image
+    return cv2.resize(image, (THUMBNAIL_WIDTH, round(height * THUMBNAIL_WIDTH / width)), interpolation=cv2.INTER_AREA)
+
+
 class EvidenceStore:
     """JPEGs under one media directory, named by camera and event so a re-run overwrites, never piles up."""
 
@@ -34,6 +49,7 @@ class EvidenceStore:
         cv2.putText(picture, caption, (p1[0], max(15, p1[1] - 6)), cv2.FONT_HERSHEY_SIMPLEX,
                     max(0.45, width / 1600), (0, 0, 255), max(1, thickness // 2), cv2.LINE_AA)
         self._write(target, picture)
+        self._write(self.root / thumbnail_of(relative.as_posix()), _shrunk(picture))
         return relative.as_posix()
 
     @staticmethod
@@ -44,6 +60,12 @@ class EvidenceStore:
         if not cv2.imwrite(str(temporary), image, [cv2.IMWRITE_JPEG_QUALITY, 85]):
             raise OSError(f"could not write image {target}")
         temporary.replace(target)
+
+    def save_named(self, camera_id: str, name: str, image: np.ndarray) -> str:
+        """A picture under the camera's evidence folder (e.g. a verification's after-snapshot)."""
+        relative = Path("evidence") / _SAFE_PART.sub("_", camera_id) / f"{_SAFE_PART.sub('_', name)}.jpg"
+        self._write(self.root / relative, image)
+        return relative.as_posix()
 
     def save_snapshot(self, camera_id: str, image: np.ndarray) -> str:
         """A camera's latest frame, overwritten in place: what operators see on the camera list."""

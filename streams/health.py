@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import asdict, dataclass
 from enum import StrEnum
 from typing import Any
+
+from streams.redact import redact
 
 
 class CameraState(StrEnum):
@@ -14,14 +15,6 @@ class CameraState(StrEnum):
     ONLINE = "online"
     STALLED = "stalled"  # connected, but no frame for stall_timeout_s: reconnecting
     OFFLINE = "offline"  # the last attempt failed; waiting before the next
-
-
-_CREDENTIALS = re.compile(r"(?<=://)[^/@]+@")
-
-
-def redact(url: str) -> str:
-    """Camera URLs carry passwords; health reports must not."""
-    return _CREDENTIALS.sub("***@", url)
 
 
 @dataclass

@@ -11,6 +11,7 @@ import pytest
 import redis
 
 from models import DEFAULT_ASSETS_DIR
+from tests.api_fixture import api, make_api  # noqa: F401  (a real API with a user per role)
 from tests.rtsp.fixture import rtsp_server  # noqa: F401  (a real RTSP server for the live-camera tests)
 
 ASSETS = Path(os.environ.get("STREETWATCH_ASSETS", DEFAULT_ASSETS_DIR))

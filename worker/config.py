@@ -19,9 +19,19 @@ class CameraConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    name: str | None = None
+    name: str | None = Field(None, max_length=128)
+    location: tuple[float, float] | None = Field(
+        None, description="Where the camera stands, lon/lat (WGS 84): the dashboard map and the position of its cases."
+    )
     source: SourceConfig
     zones: list[ZoneConfig] = Field(default_factory=list)
+
+    @field_validator("location")
+    @classmethod
+    def _on_earth(cls, location: tuple[float, float] | None) -> tuple[float, float] | None:
+        if location is not None and not (-180 <= location[0] <= 180 and -90 <= location[1] <= 90):
+            raise ValueError(f"location must be [lon, lat] with lon in -180..180 and lat in -90..90, got {location}")
+        return location
 
     @field_validator("zones")
     @classmethod

@@ -16,11 +16,13 @@ from typing import Any
 
 from detector import Detector
 from events import EvidenceStore
+from events.control import VerifyRequest
 from streams import CameraState, Frame, open_source
 from worker.config import CameraConfig, WorkerConfig
 from worker.feeds import CameraFeed, FrameQueues
 from worker.pipeline import CameraPipeline
 from worker.runner import EventSink, deliver
+from worker.verification import CameraChecks, ResultSink
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,10 @@ class Worker:
         detector: Detector | None = None,
         health_sink: HealthSink | None = None,
         cameras: list[CameraConfig] | None = None,
+        verify_sink: ResultSink | None = None,
     ) -> None:
         self.config = config
+        self.verify_sink = verify_sink
         self.sink = sink
         self.evidence = evidence
         self.health_sink = health_sink
@@ -55,10 +59,11 @@ class Worker:
         self._inference = threading.Thread(target=self._inference_loop, name="inference", daemon=True)
 
     def start(self) -> None:
+        labels = frozenset(self.detector.labels)
         for camera in self.cameras:
-            self.pipelines[camera.id] = CameraPipeline(
-                camera, self.config.rules, self.config.tracker, self.detector.labels
-            )
+            checks = CameraChecks(camera.id, camera.zones, self.config.rules, labels, self.evidence,
+                                  self.verify_sink) if self.verify_sink is not None else None
+            self.pipelines[camera.id] = CameraPipeline(camera, self.config.rules, self.config.tracker, labels, checks)
             self.queues.add_camera(camera.id)
             self.frames_processed[camera.id] = 0
             self.feeds[camera.id] = CameraFeed(open_source(camera.id, camera.source, self.stop_event),
@@ -72,6 +77,14 @@ class Worker:
             feed.start()
         self._inference.start()
         threading.Thread(target=self._health_loop, name="health", daemon=True).start()
+
+    def submit_check(self, request: VerifyRequest) -> bool:
+        """A verification request from the API; False when this worker does not run that camera."""
+        pipeline = self.pipelines.get(request.camera_id)
+        if pipeline is None or pipeline.checks is None:
+            return False
+        pipeline.checks.submit(request)
+        return True
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -92,6 +105,8 @@ class Worker:
             report["frames_processed"] = self.frames_processed[camera_id]
             report["queued"] = self.queues.pending(camera_id)
             report["open_episodes"] = sum(r.open_episodes for r in self.pipelines[camera_id].rules)
+            checks = self.pipelines[camera_id].checks
+            report["open_checks"] = checks.open if checks is not None else 0
             report["uncovered"] = sorted(p.value for p in self.pipelines[camera_id].uncovered)
             reports.append(report)
         return reports

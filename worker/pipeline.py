@@ -9,6 +9,7 @@ import numpy as np
 from detector import Detections, Tracker, TrackerConfig
 from streams import Frame
 from worker.config import CameraConfig
+from worker.verification import CameraChecks
 from zones import (
     CLASS_INFO,
     Coverage,
@@ -39,8 +40,10 @@ class CameraPipeline:
         rules: RulesConfig,
         tracker: TrackerConfig,
         model_labels: set[str] | frozenset[str],
+        checks: CameraChecks | None = None,
     ) -> None:
         self.camera = camera
+        self.checks = checks
         self.zone_map = ZoneMap(camera.zones)
         self.zone_ids = [z.id for z in camera.zones]
         self._tracker_config = tracker
@@ -73,17 +76,25 @@ class CameraPipeline:
         self._frame_size = (frame.width, frame.height)
         relevant = detections[np.isin(detections.labels, self._labels)] if len(detections) else detections
         tracked = self.tracker.update(relevant, frame.image)
-        anchors = anchor_points(normalise_boxes(tracked.xyxy, frame.width, frame.height))
-        inside = self.zone_map.contains(anchors)
-        if self._scheduled:
-            inside &= self._armed(frame.ts_s)[None, :]
+        boxes = normalise_boxes(tracked.xyxy, frame.width, frame.height)
+        inside_any_time = self.zone_map.contains(anchor_points(boxes))
+        inside = inside_any_time & self._armed(frame.ts_s)[None, :] if self._scheduled else inside_any_time
         events: list[Event] = []
         for rule in self.rules:
             events.extend(rule.update(frame.ts_s, tracked, inside, self.zone_ids, (frame.width, frame.height)))
-        return events
+        if self.checks is not None:  # a verification looks whatever the schedule says
+            self.checks.update(frame, tracked, boxes, inside_any_time, self.zone_ids)
+        return self._placed(events)
+
+    def _placed(self, events: list[Event]) -> list[Event]:
+        """Events carry where the camera stands, so cases land on the map."""
+        location = self.camera.location
+        if location is None or not events:
+            return events
+        return [e.model_copy(update={"lon": location[0], "lat": location[1]}) for e in events]
 
     def close(self, ts_s: float) -> list[Event]:
-        return [event for rule in self.rules for event in rule.close(ts_s)]
+        return self._placed([event for rule in self.rules for event in rule.close(ts_s)])
 
     def _new_tracker(self) -> Tracker:
         # Every-frame analysis has no set rate: 25 frames/s turns `lost_s` into a frame count.

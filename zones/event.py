@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from zones.classes import ProblemClass, ZoneKind
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EVENT_NAMESPACE = uuid.UUID("5d1e3c2a-7b8f-4c61-9a0e-2f4b6d8e1c35")
 
 
@@ -31,13 +33,17 @@ def episode_id(camera_id: str, zone_id: str, problem: ProblemClass, start_s: flo
 class Event(BaseModel):
     """Times are seconds on the camera's timeline: the clip's for a replay, the stream's for a live camera."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True, serialize_by_alias=True, extra="ignore")
+    # NaN and ±Infinity are refused here, not by the database after a retry: a time or a box that is not a
+    # number can never become a case.
+    model_config = ConfigDict(frozen=True, populate_by_name=True, serialize_by_alias=True, extra="ignore",
+                              allow_inf_nan=False)
 
     event_id: str = Field(min_length=1, max_length=64)
     problem: ProblemClass = Field(alias="class")
     camera_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     zone_id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
     zone_kind: ZoneKind
+    zone_name: str | None = Field(None, max_length=128, description="What staff call the zone.")
     state: EventState
     start_s: float = Field(description="When the rule raised the episode.")
     ts_s: float = Field(description="When this state change happened.")
@@ -50,6 +56,16 @@ class Event(BaseModel):
     priority: Literal["high", "normal", "low"] = "normal"
     grid: str | None = Field(None, max_length=64)
     evidence: str | None = Field(None, max_length=255, description="Snapshot path, relative to the media dir.")
+    lon: float | None = Field(None, ge=-180, le=180, description="Where it is: the camera's or the anchor's position.")
+    lat: float | None = Field(None, ge=-90, le=90)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        """A NUL (or another control character) in a string is refused by PostgreSQL and unreadable on a wall."""
+        if isinstance(value, str) and _CONTROL.search(value):
+            raise ValueError("text must not contain control characters such as NUL")
+        return value
 
     @property
     def dwell_s(self) -> float:

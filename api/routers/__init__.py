@@ -1,0 +1,7 @@
+"""One router per resource; `ROUTERS` is what the app includes, in the order the OpenAPI page lists them."""
+
+from api.routers import auth, cameras, cases, classes, health, live, maps, media, stats, users, webhooks
+
+ROUTERS = [m.router for m in (auth, cases, live, cameras, classes, stats, maps, users, webhooks, health, media)]
+
+__all__ = ["ROUTERS"]

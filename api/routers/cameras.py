@@ -1,40 +1,53 @@
-"""/api/cameras: which cameras are online, how much of each is analysed, and its latest picture."""
+"""/api/cameras: every camera's state (online, stalled, offline and why), counters and latest picture."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import redis
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Path, Request
 
+from api.auth import Reader
 from api.schemas import media_url
 from events import read_camera_health
+from streams.redact import redact
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras 摄像头"])
 
 STALE_AFTER_S = 30.0  # a worker reports every few seconds; silence this long means it is gone
+CameraId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 
 
 def _reports(request: Request) -> list[dict[str, Any]]:
+    """Health reports from the workers, beside every configured camera that has not reported."""
     state = request.app.state
     try:
-        reports = read_camera_health(state.redis, state.bus, STALE_AFTER_S)
-    except redis.RedisError as exc:
-        raise HTTPException(503, f"摄像头状态不可用 camera health unavailable: Redis: {exc}") from None
-    for report in reports:
+        reports = {r["camera_id"]: r for r in read_camera_health(state.redis, state.bus, STALE_AFTER_S)}
+    except redis.RedisError:
+        raise HTTPException(503, "摄像头状态暂不可用 / camera health unavailable: Redis cannot be reached") from None
+    for camera in state.cameras:
+        report = reports.setdefault(camera.id, {
+            "camera_id": camera.id, "state": "unknown", "last_error": "尚无工作节点报告 / no worker has reported it",
+        })
+        report["name"] = camera.name
+        report["location"] = list(camera.location) if camera.location else None
+    for report in reports.values():
         report["snapshot_url"] = media_url(report.get("snapshot"))
-    return reports
+        for key in ("url", "last_error"):
+            if isinstance(report.get(key), str):
+                report[key] = redact(report[key])
+    return sorted(reports.values(), key=lambda r: r["camera_id"])
 
 
 @router.get("")
-def list_cameras(request: Request) -> list[dict[str, Any]]:
-    """每路摄像头的状态 / every camera's state: online, connecting, stalled or offline, with counters."""
+def list_cameras(request: Request, _reader: Reader) -> list[dict[str, Any]]:
+    """每路摄像头的状态 / every camera's state: online, connecting, stalled, offline or unknown, with counters."""
     return _reports(request)
 
 
-@router.get("/{camera_id}")
-def get_camera(request: Request, camera_id: str) -> dict[str, Any]:
+@router.get("/{camera_id}", responses={404: {"description": "No such camera"}})
+def get_camera(request: Request, camera_id: CameraId, _reader: Reader) -> dict[str, Any]:
     for report in _reports(request):
         if report["camera_id"] == camera_id:
             return report
-    raise HTTPException(404, f"摄像头不存在 camera {camera_id} has not reported")
+    raise HTTPException(404, f"摄像头不存在 / camera {camera_id} is neither configured nor reporting")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from api.auth import Reader
 from zones.coverage import CoverageReport, coverage_for_config
 
 router = APIRouter(prefix="/api", tags=["classes 问题类别"])
 
 
 @router.get("/classes", response_model=CoverageReport)
-def classes(request: Request) -> CoverageReport:
+def classes(request: Request, _reader: Reader) -> CoverageReport:
     """Per class: names, codes, department, rule kind, coverage (full / partial / none) and its models."""
     # An app built without a worker configuration reports the default model.
     return coverage_for_config(getattr(request.app.state, "detector_config", None), load=False)

@@ -1,11 +1,18 @@
-"""/api/health: is the database reachable, is Redis, is the consumer keeping up."""
+"""/api/health: is the service alive, and is it ready (database, Redis, the event consumer keeping up).
+
+Anyone may ask; the answer says what is wrong in words an operator can act on, never a host name,
+SQL or an exception text: those go to the log.
+"""
 
 from __future__ import annotations
+
+import logging
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 
 router = APIRouter(prefix="/api", tags=["health 运行状态"])
+log = logging.getLogger(__name__)
 
 
 @router.get("/health")
@@ -17,19 +24,21 @@ def health(request: Request, response: Response) -> dict[str, object]:
             connection.execute(text("SELECT 1"))
         report["database"] = "ok"
     except Exception as exc:  # report, never raise: this is what operators look at when things break
-        report["database"] = f"error: {type(exc).__name__}: {exc}"
+        log.warning("health: database: %s: %s", type(exc).__name__, exc)
+        report["database"] = "unreachable"
     try:
         state.redis.ping()
         report["redis"] = "ok"
     except Exception as exc:
-        report["redis"] = f"error: {type(exc).__name__}: {exc}"
+        log.warning("health: redis: %s: %s", type(exc).__name__, exc)
+        report["redis"] = "unreachable"
     consumer = state.consumer
     if consumer is not None:
         report["consumer"] = {
             "running": consumer.is_alive(),
             "handled": consumer.consumer.handled,
             "dead_lettered": consumer.consumer.dead_lettered,
-            "last_error": consumer.last_error,
+            "failing": consumer.last_error is not None,
         }
     healthy = report["database"] == "ok" and report["redis"] == "ok"
     report["status"] = "ok" if healthy else "degraded"

@@ -1,94 +1,99 @@
-"""The case API on hand-made events: filters, paging, errors, evidence safety, bad messages."""
+"""The case API on hand-made events: filters, sorts, paging, errors, evidence safety, bad messages."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import numpy as np
-import pytest
 import redis
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.config import ApiConfig
-from events import BusConfig, EventPublisher, EvidenceStore
-from tests.helpers import wait_until
-from zones import Event, EventState, episode_id
+from events import EvidenceStore
+from tests.api_fixture import Api
+from tests.helpers import make_event, wait_until
+from zones import EventState
 
 
-def make_event(camera: str, zone: str, problem: str, start: float, state: str = "start", track: int = 1) -> Event:
-    return Event.model_validate({
-        "event_id": episode_id(camera, zone, problem, start, track), "class": problem, "camera_id": camera,
-        "zone_id": zone, "zone_kind": "school", "state": state, "start_s": start, "ts_s": start, "since_s": start - 5,
-        "confidence": 0.7, "bbox": (0.1, 0.2, 0.3, 0.4), "label": "car", "track_id": track, "priority": "high",
-    })
-
-
-@pytest.fixture
-def client(tmp_path: Path, redis_bus: BusConfig):  # type: ignore[no-untyped-def]
-    app = create_app(ApiConfig(database_url=f"sqlite:///{tmp_path / 'cases.db'}"), redis_bus, tmp_path / "media")
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-def publish_and_wait(client: TestClient, bus: BusConfig, events: list[Event]) -> None:
-    consumer = client.app.state.consumer.consumer  # type: ignore[attr-defined]
-    target = consumer.handled + consumer.dead_lettered + len(events)
-    EventPublisher(bus).publish(events)
-    wait_until(lambda: consumer.handled + consumer.dead_lettered >= target, what="the consumer")
-
-
-def test_filters_and_pages(client: TestClient, redis_bus: BusConfig):
-    events = [make_event("cam-a", "gate", "illegal_parking_motor", float(t)) for t in range(5)]
-    events += [make_event("cam-b", "gate", "illegal_parking_nonmotor", float(t)) for t in range(3)]
-    publish_and_wait(client, redis_bus, events)
-    assert client.get("/api/cases").json()["total"] == 8
-    by_camera = client.get("/api/cases", params={"camera_id": "cam-b"}).json()
+def test_filters_sorts_and_pages(api: Api):
+    events = [make_event("cam-a", f"gate-{t}", "illegal_parking_motor", float(t)) for t in range(5)]
+    events += [make_event("cam-b", f"curb-{t}", "illegal_parking_nonmotor", float(t), zone_kind="no_parking",
+                          priority="normal", grid="grid-07") for t in range(3)]
+    api.publish_and_wait(events)
+    assert api.get("/api/cases").json()["total"] == 8
+    by_camera = api.get("/api/cases", params={"camera_id": "cam-b"}).json()
     assert by_camera["total"] == 3 and {c["camera_id"] for c in by_camera["items"]} == {"cam-b"}
-    by_class = client.get("/api/cases", params={"class": "illegal_parking_motor", "status": "new"}).json()
-    assert by_class["total"] == 5
-    pages = [client.get("/api/cases", params={"page": p, "page_size": 3}).json() for p in (1, 2, 3)]
+    assert api.get("/api/cases", params={"class": "illegal_parking_motor", "status": "new"}).json()["total"] == 5
+    assert api.get("/api/cases", params={"grid": "grid-07"}).json()["total"] == 3
+    assert api.get("/api/cases", params={"priority": "high"}).json()["total"] == 5
+    assert api.get("/api/cases", params={"zone_kind": "no_parking"}).json()["total"] == 3
+    by_priority = [c["priority"] for c in api.cases(sort="-priority")]
+    assert by_priority == ["high"] * 5 + ["normal"] * 3
+    pages = [api.get("/api/cases", params={"page": p, "page_size": 3}).json() for p in (1, 2, 3)]
     assert [len(p["items"]) for p in pages] == [3, 3, 2]
     assert len({c["id"] for p in pages for c in p["items"]}) == 8
-    assert client.get("/api/cases", params={"status": "dispatched"}).json()["total"] == 0
+    assert api.get("/api/cases", params={"status": "dispatched"}).json()["total"] == 0
 
 
-def test_bad_requests_get_clear_errors(client: TestClient):
-    assert client.get("/api/cases", params={"class": "littering"}).status_code == 422
-    assert client.get("/api/cases", params={"status": "lost"}).status_code == 422
-    assert client.get("/api/cases", params={"page": 0}).status_code == 422
-    missing = client.get("/api/cases/999")
+def test_keyset_pages_cover_every_case_once_in_order(api: Api):
+    api.publish_and_wait([make_event("cam-a", f"z{t}", "illegal_parking_motor", float(t)) for t in range(7)])
+    for sort in ("-created_at", "created_at", "-priority", "deadline", "-updated_at"):
+        seen, cursor = [], ""
+        while cursor is not None:
+            page = api.get("/api/cases", params={"cursor": cursor, "page_size": 3, "sort": sort}).json()
+            assert page["total"] is None
+            seen += [c["id"] for c in page["items"]]
+            cursor = page["next_cursor"]
+        assert sorted(seen) == sorted(c["id"] for c in api.cases()) and len(seen) == 7, sort
+        if sort == "-created_at":
+            assert seen == [c["id"] for c in api.cases()]
+
+
+def test_bad_requests_get_clear_errors(api: Api):
+    assert api.get("/api/cases", params={"class": "littering"}).status_code == 422
+    assert api.get("/api/cases", params={"status": "lost"}).status_code == 422
+    assert api.get("/api/cases", params={"page": 0}).status_code == 422
+    assert api.get("/api/cases", params={"cursor": "not-ours"}).status_code == 422
+    assert api.get("/api/cases/0").status_code == 422
+    assert api.get(f"/api/cases/{2**63}").status_code == 422
+    missing = api.get("/api/cases/999")
     assert missing.status_code == 404 and "not found" in missing.json()["detail"]
 
 
-def test_evidence_is_served_only_from_the_media_dir(client: TestClient, tmp_path: Path):
+def test_evidence_is_served_only_to_users_and_only_from_the_media_dir(api: Api, tmp_path: Path):
     event = make_event("cam-a", "gate", "illegal_parking_motor", 1.0)
     relative = EvidenceStore(tmp_path / "media").save(event, np.zeros((120, 160, 3), dtype=np.uint8))
-    assert client.get(f"/media/{relative}").status_code == 200
+    assert api.get(f"/media/{relative}").status_code == 200
+    assert api.client.get(f"/media/{relative}").status_code == 401
     (tmp_path / "secret.jpg").write_bytes(b"\xff\xd8 not for the public")
-    for path in ("/media/../secret.jpg", "/media/%2e%2e/secret.jpg", "/media/evidence/none.jpg", "/media//etc/passwd"):
-        assert client.get(path).status_code == 404, path
+    for path in ("/media/../secret.jpg", "/media/%2e%2e/secret.jpg", "/media/evidence/none.jpg", "/media//etc/passwd",
+                 "/media/" + "a" * 300 + ".jpg"):
+        assert api.get(path).status_code == 404, path
 
 
-def test_a_bad_message_is_dead_lettered_and_the_next_one_still_makes_a_case(client: TestClient, redis_bus: BusConfig):
-    consumer = client.app.state.consumer.consumer  # type: ignore[attr-defined]
-    raw = redis.Redis.from_url(redis_bus.redis_url)
-    raw.xadd(redis_bus.stream, {"event": b'{"class": "illegal_parking_motor", "camera_id": "x"}'})
-    raw.xadd(redis_bus.stream, {"not_event": b"garbage"})
-    EventPublisher(redis_bus).publish([make_event("cam-a", "gate", "illegal_parking_motor", 3.0)])
-    wait_until(lambda: consumer.handled + consumer.dead_lettered == 3, what="all three messages")
-    assert consumer.dead_lettered == 2 and consumer.handled == 1
-    assert raw.xlen(redis_bus.dead_letter_stream) == 2
-    assert client.get("/api/cases").json()["total"] == 1
-    health = client.get("/api/health").json()
-    assert health["status"] == "ok" and health["consumer"]["dead_lettered"] == 2
+def test_bad_messages_are_dead_lettered_and_the_next_one_still_makes_a_case(api: Api):
+    consumer = api.app.state.consumer.consumer
+    raw = redis.Redis.from_url(api.bus.redis_url)
+    raw.xadd(api.bus.stream, {"event": b'{"class": "illegal_parking_motor", "camera_id": "x"}'})
+    raw.xadd(api.bus.stream, {"not_event": b"garbage"})
+    good = make_event("cam-a", "gate", "illegal_parking_motor", 3.0)
+    # An event that reuses another episode's id at another place must not rewrite that episode's case.
+    impostor = make_event("cam-z", "elsewhere", "illegal_parking_motor", 9.0).model_copy(
+        update={"event_id": good.event_id})
+    api.publish_and_wait([good])
+    api.publish_and_wait([impostor])
+    wait_until(lambda: consumer.dead_lettered == 3, what="three dead letters")
+    assert consumer.handled == 1
+    reasons = [f[b"reason"].decode() for _i, f in raw.xrange(api.bus.dead_letter_stream)]
+    assert "not a valid event" in reasons[0] and "belongs to case" in reasons[2]
+    cases = api.cases()
+    assert len(cases) == 1 and cases[0]["camera_id"] == "cam-a"
 
 
-def test_events_out_of_order_still_make_one_complete_case(client: TestClient, redis_bus: BusConfig):
+def test_events_out_of_order_still_make_one_complete_case(api: Api):
     start = make_event("cam-a", "gate", "illegal_parking_motor", 10.0)
     end = start.model_copy(update={"state": EventState.END, "ts_s": 40.0, "end_s": 35.0})
-    publish_and_wait(client, redis_bus, [end, start])
-    cases = client.get("/api/cases").json()["items"]
+    api.publish_and_wait([end, start])
+    cases = api.cases()
     assert len(cases) == 1
     assert cases[0]["end_s"] == 35.0 and cases[0]["last_seen_s"] == 35.0 and cases[0]["priority"] == "high"
+    assert cases[0]["active"] is False
     assert cases[0]["created_at"].endswith("Z")  # times are UTC and say so, SQLite or not

@@ -2,44 +2,36 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import ExitStack
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.config import ApiConfig
-from api.routers import classes
 from detector import DetectorConfig
-from events import BusConfig
 from models import ModelManifest, save_manifest
+from tests.api.test_auth import app_routes
+from tests.api_fixture import MakeApi
 from tests.conftest import ASSETS
 
 COCO_640 = str(ASSETS / "weights" / "yolov8n-coco-int8-640.onnx")
-MakeClient = Callable[[DetectorConfig | None], TestClient]
+Classes = Callable[[DetectorConfig | None], dict]
 
 
 @pytest.fixture
-def make_client(tmp_path: Path, redis_bus: BusConfig) -> Iterator[MakeClient]:
-    """An API app whose worker configuration has these models (None: the app's own default)."""
-    with ExitStack() as stack:
+def classes_for(make_api: MakeApi) -> Classes:
+    """GET /api/classes of an app whose worker configuration has these models (None: the app's default)."""
 
-        def make(detector: DetectorConfig | None) -> TestClient:
-            api = ApiConfig(database_url=f"sqlite:///{tmp_path / 'cases.db'}", consume=False)
-            app = create_app(api, redis_bus, tmp_path / "media")
-            if detector is not None:
-                app.state.detector_config = detector
-            if not any(getattr(route, "path", None) == "/api/classes" for route in app.routes):
-                app.include_router(classes.router)  # until create_app registers it
-            return stack.enter_context(TestClient(app))
+    def report(detector: DetectorConfig | None) -> dict:
+        api = make_api(consume=False)
+        if detector is not None:
+            api.app.state.detector_config = detector
+        return api.get("/api/classes").json()
 
-        yield make
+    return report
 
 
-def test_default_model_coverage(make_client: MakeClient):
-    report = make_client(DetectorConfig(model=COCO_640)).get("/api/classes").json()
+def test_default_model_coverage(classes_for: Classes):
+    report = classes_for(DetectorConfig(model=COCO_640))
     coverage = {c["id"]: c["coverage"] for c in report["classes"]}
     assert len(coverage) == 7 and coverage["illegal_parking_motor"] == "full"
     assert coverage["street_vending"] == "partial" and coverage["standing_water"] == "none"
@@ -49,12 +41,12 @@ def test_default_model_coverage(make_client: MakeClient):
     assert motor["rule"] == "stationary_track" and motor["sources"][0]["primary"] == ["bus", "car", "truck"]
 
 
-def test_custom_model_covers_standing_water(make_client: MakeClient, tmp_path: Path):
+def test_custom_model_covers_standing_water(classes_for: Classes, tmp_path: Path):
     """The manifest names the shared COCO file but declares a city model's labels: coverage comes from it."""
     manifest = save_manifest(ModelManifest(name="city-urban", file=COCO_640, format="onnx",
                                            labels=["puddle", "overflowing_bin"]), tmp_path / "city.manifest.yaml")
     config = DetectorConfig(models=[{"path": COCO_640}, {"manifest": str(manifest)}])
-    report = make_client(config).get("/api/classes").json()
+    report = classes_for(config)
     water = next(c for c in report["classes"] if c["id"] == "standing_water")
     assert water["coverage"] == "full" and water["sources"] == [
         {"model": "city-urban", "primary": ["puddle"], "proxy": []}]
@@ -62,6 +54,8 @@ def test_custom_model_covers_standing_water(make_client: MakeClient, tmp_path: P
     assert [m["name"] for m in report["models"]] == ["yolov8n-coco-int8-640", "city-urban"]
 
 
-def test_the_openapi_lists_the_route(make_client: MakeClient):
-    schema = make_client(None).get("/openapi.json").json()
+def test_create_app_serves_the_route_and_lists_it(make_api: MakeApi):
+    api = make_api(consume=False)
+    assert ("GET", "/api/classes") in set(app_routes(api.app))
+    schema = api.client.get("/openapi.json").json()
     assert schema["paths"]["/api/classes"]["get"]["tags"] == ["classes 问题类别"]

@@ -2,53 +2,50 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.config import ApiConfig
-from events import EventPublisher
-from tests.helpers import wait_until
 from zones import EventState
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'cases.db'}"
-    return request.getfixturevalue("postgres_url")
+def database_url(request: pytest.FixtureRequest) -> str | None:
+    return None if request.param == "sqlite" else request.getfixturevalue("postgres_url")
 
 
-def test_replayed_events_become_one_case_per_episode(residential_run, residential_media, redis_bus, database_url):
+def test_replayed_episodes_merge_into_one_case_and_redelivery_adds_nothing(
+    residential_run, residential_media, database_url, make_api
+):  # type: ignore[no-untyped-def]
     events = residential_run.events
     episodes = {e.event_id for e in events}
-    app = create_app(ApiConfig(database_url=database_url), redis_bus, residential_media)
-    with TestClient(app) as client:
-        consumer = app.state.consumer.consumer
-        EventPublisher(redis_bus).publish(events)
-        wait_until(lambda: consumer.handled == len(events), what="the first delivery")
+    assert len(episodes) == 3  # the three cars parked at the far curb
+    api = make_api(database_url)
+    api.app.state.evidence.root = residential_media.resolve()
+    api.publish_and_wait(events)
 
-        page = client.get("/api/cases", params={"page_size": 200}).json()
-        assert page["total"] == len(episodes) == 3
-        assert {c["event_id"] for c in page["items"]} == episodes
-        for case in page["items"]:
-            assert case["class"] == "illegal_parking_motor" and case["class_name_zh"] == "机动车乱停放"
-            assert case["code_gbt_47678_5"] == "09009" and case["department_zh"] == "交警"
-            assert case["status"] == "new" and case["zone_id"] == "far-curb"
-            assert case["active"] is False and case["end_s"] > 70.0  # the clip ended with the cars still there
-            detail = client.get(f"/api/cases/{case['id']}").json()
-            states = [e["state"] for e in detail["events"]]
-            assert states[0] == "start" and states[-1] == "end" and "update" in states
-            picture = client.get(detail["evidence_url"])
-            assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
-            assert picture.content[:2] == b"\xff\xd8"
+    cases = api.cases()
+    # One place, one class, one open problem: the three cars' episodes are one case.
+    assert len(cases) == 1
+    case = cases[0]
+    assert case["episodes"] == 3 and case["event_id"] in episodes
+    assert case["class"] == "illegal_parking_motor" and case["class_name_zh"] == "机动车乱停放"
+    assert case["code_gbt_47678_5"] == "09009" and case["department_zh"] == "交警"
+    assert case["status"] == "new" and case["zone_id"] == "far-curb"
+    assert case["active"] is False and case["end_s"] > 70.0  # the clip ended with the cars still there
+    detail = api.get(f"/api/cases/{case['id']}").json()
+    assert {e["event_id"] for e in detail["events"]} == episodes
+    states = [e["state"] for e in detail["events"]]
+    assert states.count("start") == 3 and states.count("end") == 3 and "update" in states
+    assert [t["action"] for t in detail["timeline"]] == ["created", "merged", "merged", "episode_ended",
+                                                         "episode_ended", "episode_ended"]
+    picture = api.get(detail["evidence_url"])
+    assert picture.status_code == 200 and picture.headers["content-type"] == "image/jpeg"
+    assert picture.content[:2] == b"\xff\xd8"
 
-        counts = {c["id"]: len(client.get(f"/api/cases/{c['id']}").json()["events"]) for c in page["items"]}
-        # Everything delivered a second time (a worker restart, a retry): nothing new appears.
-        EventPublisher(redis_bus).publish(events)
-        wait_until(lambda: consumer.handled == 2 * len(events), what="the re-delivery")
-        assert client.get("/api/cases").json()["total"] == 3
-        assert {c: len(client.get(f"/api/cases/{c}").json()["events"]) for c in counts} == counts
-        assert all(e.state in EventState for e in events)
+    # Everything delivered a second time (a worker restart, a retry): nothing new appears.
+    consumer = api.app.state.consumer.consumer
+    api.publish_and_wait(events)
+    assert consumer.handled == 2 * len(events)
+    again = api.get(f"/api/cases/{case['id']}").json()
+    assert len(api.cases()) == 1 and len(again["events"]) == len(detail["events"])
+    assert len(again["timeline"]) == len(detail["timeline"])
+    assert all(e.state in EventState for e in events)

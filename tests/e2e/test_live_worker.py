@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi.testclient import TestClient
-
-from api.app import create_app
-from api.config import ApiConfig
 from cli.config import load_config
 from events import BusConfig, EvidenceStore, HealthPublisher
 from tests.e2e.conftest import DATA
@@ -15,7 +11,7 @@ from worker import SchedulerConfig, Worker
 
 
 def test_two_cameras_in_one_worker_raise_what_their_replays_raise(
-    detector, residential_run, redis_bus: BusConfig, tmp_path: Path
+    detector, residential_run, redis_bus: BusConfig, tmp_path: Path, make_api
 ):  # type: ignore[no-untyped-def]
     residential = load_config(DATA / "residential.yaml")
     highway = load_config(DATA / "highway.yaml")
@@ -38,19 +34,18 @@ def test_two_cameras_in_one_worker_raise_what_their_replays_raise(
     ]
     assert worker.batches < worker.frames_processed["resi-1"] + worker.frames_processed["highway"]
 
-    app = create_app(ApiConfig(database_url=f"sqlite:///{tmp_path / 'cases.db'}", consume=False), redis_bus,
-                     tmp_path / "media")
-    with TestClient(app) as client:
-        cameras = {c["camera_id"]: c for c in client.get("/api/cameras").json()}
-        assert set(cameras) == {"resi-1", "highway"}
-        resi = cameras["resi-1"]
-        assert resi["frames_processed"] == resi["frames_analysed"] == residential_run.frames
-        assert resi["frames_dropped"] == 0 and resi["worker"] == "test-worker"
-        assert resi["frames_decoded"] > resi["frames_analysed"]
-        assert resi["width"] == 640 and resi["height"] == 360
-        assert client.get(resi["snapshot_url"]).status_code == 200
-        # Its whole-frame "general" zone watches all seven classes; COCO cannot see these three.
-        assert client.get("/api/cameras/highway").json()["uncovered"] == [
-            "exposed_garbage", "overflowing_bin", "standing_water"
-        ]
-        assert client.get("/api/cameras/nowhere").status_code == 404
+    api = make_api(consume=False)
+    cameras = {c["camera_id"]: c for c in api.get("/api/cameras").json()}
+    assert set(cameras) == {"resi-1", "highway"}
+    resi = cameras["resi-1"]
+    assert resi["frames_processed"] == resi["frames_analysed"] == residential_run.frames
+    assert resi["frames_dropped"] == 0 and resi["worker"] == "test-worker"
+    assert resi["frames_decoded"] > resi["frames_analysed"]
+    assert resi["width"] == 640 and resi["height"] == 360
+    assert api.get(resi["snapshot_url"]).status_code == 200
+    # Its whole-frame "general" zone watches all seven classes; COCO cannot see these three.
+    assert api.get("/api/cameras/highway").json()["uncovered"] == [
+        "exposed_garbage", "overflowing_bin", "standing_water"
+    ]
+    assert api.get("/api/cameras/nowhere").status_code == 404
+    assert api.client.get("/api/cameras").status_code == 401  # nobody outside the centre reads its cameras

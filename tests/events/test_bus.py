@@ -1,36 +1,99 @@
-"""The worker's side of the bus against the real Redis, and what it does when Redis is away."""
+"""The worker's side of the bus against a real Redis process that the tests take down, freeze and restart."""
 
 from __future__ import annotations
 
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
 import redis
 
-from events import BufferedPublisher, BusConfig, EventPublisher
-from tests.api.test_api import make_event
-from zones import Event
+from events import BusConfig, BusFull, DiskSpool, EventPublisher, SpoolingPublisher
+from tests.helpers import make_event, wait_until
+from tests.procs import RedisProcess
+from zones import Event, EventState
 
 
-def test_events_wait_while_redis_is_unreachable_and_all_arrive_after(redis_bus: BusConfig):
-    events = [make_event("cam-a", "gate", "illegal_parking_motor", float(t)) for t in range(4)]
-    unreachable = BusConfig(redis_url="redis://127.0.0.1:1/0", stream=redis_bus.stream)
-    sink = BufferedPublisher(EventPublisher(unreachable))
-    sink(events[:3])
-    sink(events[3:])
-    assert sink.pending == 4 and sink.last_error is not None
-
-    sink.publisher = EventPublisher(redis_bus)  # Redis is back
-    assert sink.flush() is True
-    assert sink.pending == 0 and sink.dropped == 0
-    stored = redis.Redis.from_url(redis_bus.redis_url).xrange(redis_bus.stream)
-    assert [Event.model_validate_json(fields[b"event"]) for _id, fields in stored] == events
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisProcess]:
+    server = RedisProcess(tmp_path / "redis").start()
+    yield server
+    server.stop()
 
 
-def test_a_full_buffer_keeps_the_newest_events_and_counts_the_rest(redis_bus: BusConfig):
-    unreachable = BusConfig(redis_url="redis://127.0.0.1:1/0", stream=redis_bus.stream)
-    sink = BufferedPublisher(EventPublisher(unreachable), max_buffered=3)
-    events = [make_event("cam-a", "gate", "illegal_parking_motor", float(t)) for t in range(5)]
-    sink(events)
-    assert sink.pending == 3 and sink.dropped == 2
-    sink.publisher = EventPublisher(redis_bus)
-    sink.flush()
-    stored = redis.Redis.from_url(redis_bus.redis_url).xrange(redis_bus.stream)
-    assert [Event.model_validate_json(f[b"event"]).start_s for _i, f in stored] == [2.0, 3.0, 4.0]
+def _bus(server: RedisProcess, **settings: object) -> BusConfig:
+    return BusConfig(redis_url=server.url, stream=f"test:{uuid.uuid4().hex}", **settings)
+
+
+def _stored(bus: BusConfig) -> list[Event]:
+    return [Event.model_validate_json(f[b"event"]) for _i, f in redis.Redis.from_url(bus.redis_url).xrange(bus.stream)]
+
+
+def _events(n: int, start: int = 0) -> list[Event]:
+    return [make_event("cam-a", "gate", "illegal_parking_motor", float(t)) for t in range(start, start + n)]
+
+
+def test_events_wait_in_the_spool_while_redis_is_down_and_arrive_in_order_after(own_redis, tmp_path: Path):
+    bus = _bus(own_redis)
+    sink = SpoolingPublisher(EventPublisher(bus), DiskSpool(tmp_path / "spool.sqlite"), retry_s=0.1)
+    sink(_events(3))
+    wait_until(lambda: sink.sent == 3, what="the first events")
+    own_redis.kill()  # SIGKILL: Redis is gone
+    started = time.monotonic()
+    sink(_events(4, start=3))
+    sink(_events(2, start=7))
+    assert time.monotonic() - started < 0.1  # handing over never waits for Redis
+    wait_until(lambda: len(sink.spool) == 6, what="the events to reach the spool")
+    own_redis.start()  # back, empty (no persistence)
+    wait_until(lambda: len(sink.spool) == 0, what="the spool to drain by itself")
+    assert [e.start_s for e in _stored(bus)] == [3.0, 4.0, 5.0, 6.0, 7.0, 8.0]
+    assert sink.close() == 0
+
+
+def test_a_frozen_redis_does_not_block_the_caller_and_the_spool_survives_a_restart(own_redis, tmp_path: Path):
+    bus = _bus(own_redis)
+    spool_path = tmp_path / "spool.sqlite"
+    sink = SpoolingPublisher(EventPublisher(bus), DiskSpool(spool_path), retry_s=0.1)
+    own_redis.freeze()  # SIGSTOP: accepts connections, never answers
+    started = time.monotonic()
+    for batch in range(5):
+        sink(_events(2, start=2 * batch))
+    assert time.monotonic() - started < 0.1
+    assert sink.close(timeout_s=3) == 10  # SIGTERM-like stop: what could not be sent is on disk
+    own_redis.thaw()
+    again = SpoolingPublisher(EventPublisher(bus), DiskSpool(spool_path), retry_s=0.1)  # the worker restarts
+    wait_until(lambda: len(again.spool) == 0, what="the spool of the last run to drain")
+    assert [e.start_s for e in _stored(bus)] == [float(t) for t in range(10)]
+    again.close()
+
+
+def test_a_full_spool_drops_updates_before_any_start_or_end(tmp_path: Path):
+    """The newest update says all the older ones did (the episode is still there, since when, how sure)."""
+    spool = DiskSpool(tmp_path / "spool.sqlite", max_events=4)
+    start, end = _events(1)[0], _events(1)[0].model_copy(update={"state": EventState.END, "ts_s": 9.0, "end_s": 8.0})
+    updates = [start.model_copy(update={"state": EventState.UPDATE, "ts_s": float(t)}) for t in range(1, 6)]
+    spool.append([start, *updates[:3]])
+    spool.append([end])  # full: the oldest update makes room
+    spool.append(updates[3:])  # full again: older updates give way to newer ones, never a start or an end
+    kept = [(e.state, e.ts_s) for _i, e in spool.peek(10)]
+    assert kept == [(EventState.START, 0.0), (EventState.END, 9.0), (EventState.UPDATE, 4.0), (EventState.UPDATE, 5.0)]
+    stats = spool.stats()
+    assert stats.size == 4 and stats.dropped_updates == 3 and stats.dropped_critical == 0
+    assert stats.oldest_age_s is not None and stats.oldest_age_s >= 0
+
+
+def test_a_stream_at_its_bound_pushes_back_instead_of_trimming_unread_events(own_redis, tmp_path: Path):
+    bus = _bus(own_redis, max_len=5)
+    EventPublisher(bus).publish(_events(5))
+    with pytest.raises(BusFull):
+        EventPublisher(bus).publish(_events(1, start=5))
+    sink = SpoolingPublisher(EventPublisher(bus), DiskSpool(tmp_path / "spool.sqlite"), retry_s=0.1)
+    sink(_events(3, start=5))
+    wait_until(lambda: len(sink.spool) == 3, what="the push-back into the spool")
+    assert len(_stored(bus)) == 5  # nothing unread was trimmed
+    redis.Redis.from_url(bus.redis_url).delete(bus.stream)  # the API has handled and trimmed everything
+    wait_until(lambda: len(sink.spool) == 0, what="the spool once the stream has room")
+    assert [e.start_s for e in _stored(bus)] == [5.0, 6.0, 7.0]
+    sink.close()

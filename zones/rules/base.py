@@ -89,6 +89,7 @@ class RuleBase:
             camera_id=self.camera_id,
             zone_id=zone.id,
             zone_kind=zone.kind,
+            zone_name=zone.name,
             state=state,
             start_s=episode.start_s,
             ts_s=ts_s,

@@ -1,0 +1,54 @@
+"""/api/auth: log in for a bearer token (OAuth2 password form), see who you are, log out."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request, Response, status
+
+from api.auth import COOKIE, CurrentPrincipal
+from api.schemas import TokenOut
+
+router = APIRouter(prefix="/api/auth", tags=["auth 登录"])
+
+
+@router.post("/token", response_model=TokenOut, responses={401: {"description": "Wrong name or password"},
+                                                            429: {"description": "Too many failed logins"}})
+def login(
+    request: Request,
+    response: Response,
+    username: Annotated[str, Form(min_length=1, max_length=64)],
+    password: Annotated[str, Form(min_length=1, max_length=256)],
+) -> TokenOut:
+    """登录 / log in: OAuth2 password form → `{"access_token": ..., "token_type": "bearer"}`."""
+    state = request.app.state
+    address = request.client.host if request.client else "unknown"
+    keys = (f"ip:{address}", f"user:{username.lower()}")
+    if state.login_limiter.blocked(*keys):
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "登录失败次数过多，请稍后再试 / too many failed "
+                            "logins: wait a minute", headers={"Retry-After": "60"})
+    user = state.users.authenticate(username, password)
+    if user is None:
+        state.login_limiter.failed(*keys)
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "用户名或密码错误 / wrong user name or password",
+                            headers={"WWW-Authenticate": "Bearer"})
+    token = state.tokens.issue(user)
+    ttl = int(state.tokens.ttl.total_seconds())
+    response.set_cookie(COOKIE, token, max_age=ttl, httponly=True, samesite="strict",
+                        secure=state.api_config.auth.secure_cookie, path="/")
+    response.headers["Cache-Control"] = "no-store"
+    return TokenOut(access_token=token, expires_in=ttl, username=user.username, role=user.role.value)
+
+
+@router.get("/me")
+def me(principal: CurrentPrincipal) -> dict[str, str]:
+    """当前用户 / who this token belongs to, and the role the dashboard shows actions for."""
+    return {"username": principal.username, "role": principal.role.value}
+
+
+@router.post("/logout", status_code=204)
+def logout(response: Response, principal: CurrentPrincipal) -> Response:
+    """退出 / forget the browser cookie (tokens themselves expire on their own)."""
+    response = Response(status_code=204)
+    response.delete_cookie(COOKIE, path="/")
+    return response

@@ -1,0 +1,51 @@
+"""/api/map: what the dashboard map draws: configured GeoJSON layers, cameras and open cases, no tiles."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+
+from api.auth import Reader
+from api.orm import OPEN_STATUSES, CaseRow
+
+router = APIRouter(prefix="/api", tags=["map 地图"])
+
+_MAX_OPEN_CASES = 5000
+
+
+def _layer(path: str) -> dict[str, Any] | None:
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+@router.get("/map")
+def map_data(request: Request, _reader: Reader) -> dict[str, Any]:
+    """地图 / layers (GeoJSON, lon/lat), cameras with a position, and open cases with one."""
+    state = request.app.state
+    config = state.api_config.map
+    layers = []
+    for layer in config.layers:
+        data = _layer(layer.file)
+        layers.append({"name": layer.name, "kind": layer.kind, "geojson": data,
+                       "error": None if data is not None else "layer file unreadable"})
+    cameras = [
+        {"id": c.id, "name": c.name, "lon": c.location[0], "lat": c.location[1]}
+        for c in state.cameras if c.location is not None
+    ]
+    with state.sessions() as session:
+        rows = session.execute(
+            select(CaseRow.id, CaseRow.problem, CaseRow.status, CaseRow.priority, CaseRow.camera_id,
+                   CaseRow.zone_id, CaseRow.lon, CaseRow.lat)
+            .where(CaseRow.status.in_(OPEN_STATUSES), CaseRow.lon.is_not(None))
+            .order_by(CaseRow.id.desc()).limit(_MAX_OPEN_CASES)
+        ).all()
+    cases = [{"id": r.id, "class": r.problem, "status": r.status, "priority": r.priority, "camera_id": r.camera_id,
+              "zone_id": r.zone_id, "lon": r.lon, "lat": r.lat} for r in rows]
+    return {"center": config.center, "zoom": config.zoom, "tile_url": config.tile_url, "layers": layers,
+            "cameras": cameras, "cases": cases}

@@ -1,0 +1,21 @@
+"""/api/stats: the figures the dashboard draws."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+
+from api.auth import Reader
+from api.orm import utcnow
+from api.services.stats import figures
+
+router = APIRouter(prefix="/api", tags=["figures 统计"])
+
+
+@router.get("/stats")
+def stats(request: Request, _reader: Reader,
+          days: Annotated[int, Query(ge=1, le=366, description="How far back alerts per day go.")] = 30
+          ) -> dict[str, Any]:
+    """统计 / open cases by class and by grid, overdue count, median hours to close, alerts per day."""
+    return figures(request.app.state.sessions, utcnow(), days=days)

@@ -1,0 +1,107 @@
+"""The real service for benchmarks: `streetwatch api` in its own process, on a config written for the run.
+
+Benchmarks of the API measure what a deployment runs (uvicorn, the consumer, the relay), not an
+in-process test client; this starts one, makes it an account, and stops it.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import yaml
+
+
+@dataclass(frozen=True)
+class RunningApi:
+    base_url: str
+    token: str
+    username: str
+    password: str
+    redis_url: str
+    stream: str
+    config_path: Path
+    pid: int
+
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "cli.main", *args]
+
+
+@contextmanager
+def running_api(
+    database_url: str | None = None,
+    redis_url: str = "redis://127.0.0.1:6379/0",
+    api_settings: dict[str, Any] | None = None,
+    startup_timeout_s: float = 60.0,
+) -> Iterator[RunningApi]:
+    """Start `streetwatch api` on a free port with its own stream names; yields once it answers."""
+    with tempfile.TemporaryDirectory(prefix="streetwatch-bench-") as folder:
+        root = Path(folder)
+        port = _free_port()
+        stream = f"bench:{uuid.uuid4().hex[:8]}:events"
+        config = {
+            "media_dir": str(root / "media"),
+            "bus": {"redis_url": redis_url, "stream": stream},
+            "api": {"database_url": database_url or f"sqlite:///{root / 'cases.db'}", "host": "127.0.0.1",
+                    "port": port, **(api_settings or {})},
+        }
+        config_path = root / "bench.yaml"
+        config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+        username, password = "bench-admin", secrets.token_urlsafe(16)
+        subprocess.run(_command("users", "add", username, "--role", "admin", "--password-stdin", "-c",
+                                str(config_path)), input=password + "\n", text=True, check=True,
+                       capture_output=True)
+        log = (root / "api.log").open("w")
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        process = subprocess.Popen(_command("api", "-c", str(config_path)), stdout=log, stderr=subprocess.STDOUT,
+                                   env=env)
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            token = _wait_and_login(base_url, username, password, process, startup_timeout_s, root / "api.log")
+            yield RunningApi(base_url, token, username, password, redis_url, stream, config_path, process.pid)
+        finally:
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+            log.close()
+
+
+def _wait_and_login(base_url: str, username: str, password: str, process: subprocess.Popen[bytes],
+                    timeout_s: float, log_path: Path) -> str:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"the API exited: {log_path.read_text()[-2000:]}")
+        try:
+            reply = httpx.post(f"{base_url}/api/auth/token", data={"username": username, "password": password},
+                               timeout=2)
+            if reply.status_code == 200:
+                return str(reply.json()["access_token"])
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"the API did not answer within {timeout_s:.0f} s")

@@ -1,0 +1,127 @@
+"""Control messages between the API and the workers, on Redis: the API never calls a worker directly.
+
+Requests go on one control stream that every worker reads from the moment it starts (plain
+XREAD, no group): each acts only on the cameras it runs, so sharding needs no routing table.
+Results come back on a stream the API reads with a consumer group, like events.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Literal
+
+import redis
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from events.bus import BusConfig, redis_client
+from zones import ProblemClass
+
+log = logging.getLogger(__name__)
+
+_IDENT = r"^[A-Za-z0-9_.-]{1,64}$"
+
+
+def control_stream(bus: BusConfig) -> str:
+    return f"{bus.stream}:control"
+
+
+def results_stream(bus: BusConfig) -> str:
+    return f"{bus.stream}:verify-results"
+
+
+class VerifyRequest(BaseModel):
+    """Look again at one zone of one camera for `frames` analysed frames, for one class."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    type: Literal["verify"] = "verify"
+    request_id: str = Field(min_length=1, max_length=64)
+    case_id: int = Field(ge=1)
+    camera_id: str = Field(pattern=_IDENT)
+    zone_id: str = Field(pattern=_IDENT)
+    problem: ProblemClass = Field(alias="class")
+    frames: int = Field(20, ge=1, le=10_000)
+    present_share: float = Field(0.5, gt=0.0, le=1.0, description="Share of frames that means still there.")
+
+
+class VerifyResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+
+    request_id: str = Field(min_length=1, max_length=64)
+    case_id: int = Field(ge=1)
+    camera_id: str = Field(pattern=_IDENT)
+    zone_id: str = Field(pattern=_IDENT)
+    problem: ProblemClass = Field(alias="class")
+    verdict: Literal["gone", "present", "unavailable"]
+    frames: int = Field(ge=0)
+    present_frames: int = Field(ge=0)
+    snapshot: str | None = Field(None, max_length=255, description="After-snapshot, relative to the media dir.")
+    note: str | None = Field(None, max_length=500)
+    first_ts_s: float | None = None
+    last_ts_s: float | None = None
+
+
+ControlMessage = VerifyRequest
+
+
+def publish_request(client: redis.Redis, bus: BusConfig, request: VerifyRequest) -> str:
+    reply = client.xadd(control_stream(bus), {"message": request.model_dump_json()}, maxlen=10_000, approximate=True)
+    return reply.decode() if isinstance(reply, bytes) else str(reply)
+
+
+def publish_result(client: redis.Redis, bus: BusConfig, result: VerifyResult) -> None:
+    client.xadd(results_stream(bus), {"message": result.model_dump_json()})  # trimmed by the API once handled
+
+
+class ControlListener(threading.Thread):
+    """A worker's ear on the control stream: parses each message and hands it to `handler`.
+
+    Starts at the stream's end ('$'): a request sent while no worker listened is the API's to time
+    out. Redis trouble is retried with backoff; a bad message is logged and skipped.
+    """
+
+    def __init__(self, bus: BusConfig, handler: Callable[[ControlMessage], None], stop: threading.Event,
+                 client: redis.Redis | None = None) -> None:
+        super().__init__(name="control-listener", daemon=True)
+        self.bus = bus
+        self.handler = handler
+        self.stop_event = stop
+        self.client = client or redis_client(bus.redis_url)
+        self.ready = threading.Event()
+        self._last_id = "$"
+
+    def run(self) -> None:
+        backoff = 0.5
+        while not self.stop_event.is_set():
+            try:
+                if self._last_id == "$":  # pin the start now, so nothing sent after start-up is missed
+                    info = self.client.xinfo_stream(control_stream(self.bus)) if self.client.exists(
+                        control_stream(self.bus)) else None
+                    last = info["last-generated-id"] if info else b"0-0"
+                    self._last_id = last.decode() if isinstance(last, bytes) else str(last)
+                self.ready.set()
+                reply = self.client.xread({control_stream(self.bus): self._last_id}, count=100, block=1000)
+                backoff = 0.5
+            except redis.RedisError as exc:
+                log.warning("control stream: %s; retrying in %.1fs", exc, backoff)
+                self.stop_event.wait(backoff)
+                backoff = min(backoff * 2, 30.0)
+                continue
+            for _stream, messages in reply or []:
+                for message_id, fields in messages:
+                    self._last_id = message_id.decode() if isinstance(message_id, bytes) else message_id
+                    self._dispatch(fields)
+
+    def _dispatch(self, fields: dict[bytes, bytes]) -> None:
+        raw = fields.get(b"message") or fields.get("message")  # type: ignore[call-overload]
+        try:
+            message = VerifyRequest.model_validate_json(raw or b"")
+        except ValidationError as exc:
+            log.error("control stream: ignored a bad message: %s", exc)
+            return
+        try:
+            self.handler(message)
+        except Exception:
+            log.exception("control stream: handling %s failed", message.type)

@@ -1,0 +1,105 @@
+"""Looking again at one zone after a case was marked resolved: is the problem still there?
+
+The check reads the same evidence the class's rule reads (its labels, confidence, minimum size,
+zone overrides; no ridden two-wheelers for parking) for a window of analysed frames, ignoring the
+zone's schedule and cooldown: a school gate's parked car is still parked at noon. For classes
+that follow still objects (parking, stalls, goods) a sighting counts only once the same track
+has stood still since the check began seeing it, so traffic passing through the zone does not
+keep a case open. The verdict is "present" when the share of positive frames reaches
+`present_share`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from detector import Detections
+from zones.classes import CLASS_INFO, ProblemClass, RuleKind
+from zones.config import RuleParams, StationaryRuleConfig, ZoneConfig
+from zones.geometry import centre_shift, ridden_mask
+
+
+@dataclass
+class CheckResult:
+    frames: int
+    present_frames: int
+    present: bool
+    best_box: np.ndarray | None
+    first_ts_s: float | None
+    last_ts_s: float | None
+
+
+@dataclass
+class ZoneCheck:
+    """Fed one analysed frame at a time through `update`; `done` after `frames` frames."""
+
+    problem: ProblemClass
+    zone: ZoneConfig
+    params: RuleParams
+    labels: frozenset[str]
+    frames: int
+    present_share: float
+    seen: int = 0
+    positives: int = 0
+    best_box: np.ndarray | None = None
+    best_score: float = -1.0
+    first_ts_s: float | None = None
+    last_ts_s: float | None = None
+    _anchors: dict[int, np.ndarray] = field(default_factory=dict)  # track id -> box when first seen; bounded
+
+    @property
+    def done(self) -> bool:
+        return self.seen >= self.frames
+
+    def update(self, ts_s: float, detections: Detections, boxes: np.ndarray, in_zone: np.ndarray) -> None:
+        """`boxes` are the detections' normalised boxes; `in_zone[i]`: detection i's anchor is in this zone."""
+        if self.done:
+            return
+        self.seen += 1
+        self.first_ts_s = ts_s if self.first_ts_s is None else self.first_ts_s
+        self.last_ts_s = ts_s
+        candidates = np.flatnonzero(self._subjects(detections, boxes) & in_zone)
+        positive = [i for i in candidates if self._counts(detections, boxes, int(i))]
+        if positive:
+            self.positives += 1
+            best = max(positive, key=lambda i: float(detections.confidence[i]))
+            if float(detections.confidence[best]) > self.best_score:
+                self.best_score, self.best_box = float(detections.confidence[best]), boxes[best].copy()
+
+    def result(self) -> CheckResult:
+        share = self.positives / self.seen if self.seen else 0.0
+        return CheckResult(self.seen, self.positives, self.seen > 0 and share >= self.present_share,
+                           self.best_box, self.first_ts_s, self.last_ts_s)
+
+    def _subjects(self, detections: Detections, boxes: np.ndarray) -> np.ndarray:
+        if not len(detections):
+            return np.zeros(0, dtype=bool)
+        areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        labelled = np.fromiter((label in self.labels for label in detections.labels), bool, len(detections))
+        mask = labelled & (areas >= self.params.min_area) & (detections.confidence >= self.params.min_confidence)
+        if isinstance(self.params, StationaryRuleConfig) and self.params.exclude_ridden:
+            helpers = CLASS_INFO[self.problem].evidence.helpers
+            riders = np.fromiter((label in helpers for label in detections.labels), bool, len(detections))
+            if riders.any():
+                mask &= ~ridden_mask(boxes, boxes[riders])
+        return mask
+
+    def _counts(self, detections: Detections, boxes: np.ndarray, i: int) -> bool:
+        """Presence classes count any sighting; still-object classes a track that has not moved."""
+        if CLASS_INFO[self.problem].rule is RuleKind.PRESENCE:
+            return True
+        track = int(detections.tracker_id[i])
+        if track < 0:
+            return False
+        anchor = self._anchors.get(track)
+        if anchor is None:
+            if len(self._anchors) < 1000:
+                self._anchors[track] = boxes[i].copy()
+            return False  # seen once: not yet known to stand still
+        max_shift = getattr(self.params, "max_shift", 0.25)
+        if centre_shift(anchor, boxes[i]) > max_shift:
+            self._anchors[track] = boxes[i].copy()  # it moved: start again from here
+            return False
+        return True

@@ -41,6 +41,25 @@ setup_venv() {
   export PATH="$VENV/bin:$PATH"
 }
 
+build_web() {
+  # The dashboard's third-party files (Leaflet, Chart.js) come from npm into web/vendor/ (gitignored),
+  # rebuilt when missing or when web/package-lock.json is newer than the last build.
+  if [ -d web/vendor ] && [ ! web/package-lock.json -nt web/vendor ]; then
+    return 0
+  fi
+  if ! command -v npm >/dev/null; then
+    echo "error: building the dashboard needs Node.js and npm (Debian: apt-get install nodejs npm)" >&2
+    exit 1
+  fi
+  echo "==> building the dashboard (npm ci, web/build.mjs)"
+  mkdir -p var
+  if ! (cd web && npm ci --no-audit --no-fund --loglevel=error && node build.mjs) >var/web-build.log 2>&1; then
+    tail -n 20 var/web-build.log >&2
+    echo "error: building the dashboard failed; full log in var/web-build.log" >&2
+    exit 1
+  fi
+}
+
 start_services() {
   # Real Redis and PostgreSQL on loopback, started only when they are not already answering.
   if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && command -v redis-server >/dev/null; then
@@ -77,6 +96,11 @@ install_system_tools() {
     apt_install python3-gi gir1.2-gst-rtsp-server-1.0 \
       || echo "warning: no GStreamer RTSP server; the live-camera tests will be skipped" >&2
   fi
+  if [ ! -x /usr/bin/chromium ]; then
+    echo "==> installing Chromium (Debian) and a Chinese font for the dashboard's browser tests"
+    apt_install chromium fonts-wqy-microhei \
+      || echo "warning: no Chromium at /usr/bin/chromium; the dashboard tests (tests/web) will fail" >&2
+  fi
   # docker-compose only validates the compose file (no engine is needed); best effort.
   if ! command -v docker-compose >/dev/null; then
     echo "==> installing docker-compose (Debian) to validate docker-compose.yml"
@@ -87,11 +111,13 @@ install_system_tools() {
 case "$task" in
   demo)
     setup_venv
+    build_web
     start_services || true
     exec streetwatch demo "$@"
     ;;
   test)
     setup_venv
+    build_web
     start_services
     install_system_tools
     echo "==> ruff"

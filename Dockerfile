@@ -54,6 +54,6 @@ EXPOSE 8000
 STOPSIGNAL SIGINT
 
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
-    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health', timeout=4)"]
+    CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/api/health/ready', timeout=4)"]
 
 CMD ["streetwatch", "api", "--config", "/app/config/demo.yaml", "--host", "0.0.0.0"]

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
 
+from api import guards, metrics
 from api.auth import LoginLimiter, TokenService
 from api.background import Background
 from api.config import ApiConfig
@@ -20,6 +21,7 @@ from api.db import make_engine, migrate, session_factory
 from api.orm import utcnow
 from api.routers import ROUTERS
 from api.routers.web import mount_web
+from api.services.bus_watch import BusWatch
 from api.services.cases import CaseStore
 from api.services.escalation import escalate_overdue
 from api.services.live import LiveHub
@@ -46,7 +48,7 @@ def create_app(
     clock: Callable[[], datetime] = utcnow,
 ) -> FastAPI:
     """`detector` is only read, never run: `/api/classes` reports what its models can see."""
-    engine = make_engine(config.database_url)
+    engine = make_engine(config.database_url, config.statement_timeout_s)
     migrate(engine)
     sessions = session_factory(engine)
     client = redis_client(bus.redis_url)
@@ -54,6 +56,7 @@ def create_app(
     store = CaseStore(engine, sessions, router, clock)
     verifier = Verifier(sessions, client, bus, config.verification, router, clock)
     background = Background()
+    bus_watch = BusWatch(sessions, client, bus, clock)
     relay = ChangeRelay(sessions, client, live_stream(bus.stream), config.webhooks, clock)
     sender = WebhookSender(sessions, config.webhooks, clock)
 
@@ -71,8 +74,8 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        consumer = CaseConsumerThread(bus, store, verifier, on_change=lambda: background.wake("relay")) \
-            if config.consume else None
+        consumer = CaseConsumerThread(bus, store, verifier, on_change=lambda: background.wake("relay"),
+                                      bus_watch=bus_watch) if config.consume else None
         app.state.consumer = consumer
         hub = LiveHub(bus.redis_url, live_stream(bus.stream))
         app.state.live = hub
@@ -104,13 +107,17 @@ def create_app(
     state.workflow = Workflow(sessions, router, verifier, clock)
     state.verifier, state.relay, state.webhook_sender, state.background = verifier, relay, sender, background
     state.evidence = EvidenceStore(media_dir)
+    state.bus_watch = bus_watch
     state.users = UserStore(sessions)
     state.tokens = TokenService(shared_secret(sessions), timedelta(hours=config.auth.token_ttl_h))
     state.login_limiter = LoginLimiter(bus.redis_url, config.auth.login_attempts_per_minute, f"{bus.stream}:login")
     state.consumer = None
     for router_of_resource in ROUTERS:
         app.include_router(router_of_resource)
+    state.metrics = metrics.make_registry(state)
+    app.include_router(metrics.router)
     mount_web(app, config.web_dir, config.map.tile_url)
+    guards.install(app, config.max_body_bytes, config.request_timeout_s)
     # Scripts and JSON shrink to a third; the live feed (text/event-stream) is left as it is.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     return app

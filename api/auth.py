@@ -109,6 +109,14 @@ def current_principal(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+def optional_principal(request: Request) -> Principal | None:
+    """Who is calling, if anyone: for routes that answer everybody but tell admins more."""
+    try:
+        return current_principal(request)
+    except HTTPException:
+        return None
+
+
 def require(action: str):  # type: ignore[no-untyped-def]
     """A dependency that lets the call through only for roles that may do `action`."""
 

@@ -6,8 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from api.services.health import HealthBounds
 from api.services.routing import RoutingConfig
 from api.services.verification import VerificationConfig
 from api.services.webhooks import WebhookConfig
@@ -65,6 +66,12 @@ class ApiConfig(BaseModel):
     verification: VerificationConfig = Field(default_factory=VerificationConfig)
     webhooks: list[WebhookConfig] = Field(default_factory=list)
     escalate_every_s: float = Field(30.0, gt=0, description="How often overdue cases are looked for.")
+    health: HealthBounds = Field(default_factory=HealthBounds)
+    max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body (uploads have their own).")
+    request_timeout_s: float = Field(20.0, gt=0, description="A request with no answer by then gets 503.")
+    statement_timeout_s: float = Field(15.0, gt=0, description="Longest a database statement or lock may take.")
+    metrics_token: SecretStr | None = Field(None, description="Bearer token a Prometheus scraper sends to /metrics "
+                                            "(write ${ENV_VAR}); without it only an admin login may read them.")
     map: MapConfig = Field(default_factory=MapConfig)
     web_dir: str = Field(str(PROJECT_ROOT / "web"), description="The dashboard's files.")
 

@@ -11,6 +11,7 @@ import redis
 from pydantic import ValidationError
 from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
 
+from api.services.bus_watch import BusWatch
 from api.services.cases import CaseStore, EventRejected
 from api.services.verification import Verifier
 from events import BusConfig
@@ -30,13 +31,15 @@ class CaseConsumerThread(threading.Thread):
     """Polls until stopped; Redis or database outages are logged and retried with backoff."""
 
     def __init__(self, bus: BusConfig, store: CaseStore, verifier: Verifier | None = None,
-                 consumer_name: str | None = None, on_change: Callable[[], None] | None = None) -> None:
+                 consumer_name: str | None = None, on_change: Callable[[], None] | None = None,
+                 bus_watch: BusWatch | None = None) -> None:
         super().__init__(name="case-consumer", daemon=True)
         handlers = {bus.stream: self._event}
         self.verifier = verifier
         if verifier is not None:
             handlers[results_stream(bus)] = self._verification
         self.store = store
+        self.bus_watch = bus_watch
         self.consumer = StreamConsumer(bus, handlers, consumer_name=consumer_name, transient=TRANSIENT)
         self.on_change = on_change or (lambda: None)
         self.stop_event = threading.Event()
@@ -68,6 +71,8 @@ class CaseConsumerThread(threading.Thread):
                 if self.consumer.poll(block_ms=500):
                     self.on_change()
                 if time.monotonic() >= trim_due:
+                    if self.bus_watch is not None:
+                        self.bus_watch.check()  # did Redis lose its data? then the workers resend
                     self.consumer.trim()
                     trim_due = time.monotonic() + TRIM_EVERY_S
                 self.last_error = None

@@ -13,12 +13,14 @@ from sqlalchemy.orm import sessionmaker
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, statement_timeout_s: float = 15.0, pool_size: int = 10) -> Engine:
+    """An engine that never waits forever: connecting, a statement, a lock and a pooled connection all time out,
+    so a hung database gives 503s (and a consumer that backs off) instead of a frozen API."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": statement_timeout_s})
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(connection, _record) -> None:  # type: ignore[no-untyped-def]
@@ -28,7 +30,20 @@ def make_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    milliseconds = int(statement_timeout_s * 1000)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_timeout=5,
+        pool_recycle=1800,
+        connect_args={
+            "connect_timeout": 3,
+            "options": f"-c statement_timeout={milliseconds} -c lock_timeout={milliseconds} "
+                       f"-c idle_in_transaction_session_timeout={milliseconds * 4}",
+        },
+    )
 
 
 def migrate(engine: Engine) -> None:

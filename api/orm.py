@@ -26,7 +26,9 @@ Id = BigInteger().with_variant(Integer(), "sqlite")
 
 # Statuses in which a case is still being worked on: a new episode of the same camera, zone and class joins it.
 OPEN_STATUSES = ("new", "confirmed", "dispatched", "resolved", "reopened")
-_OPEN_SQL = "status IN ('new', 'confirmed', 'dispatched', 'resolved', 'reopened')"
+# Written out, not bound: PostgreSQL matches ON CONFLICT to this partial index only by the same literal predicate
+# (with bound parameters a prepared statement cannot prove it, and the insert fails).
+OPEN_SQL = "status IN ('new', 'confirmed', 'dispatched', 'resolved', 'reopened')"
 
 
 def utcnow() -> datetime:
@@ -44,11 +46,11 @@ class CaseRow(Base):
         # At most one open case per camera, zone and class: concurrent episodes cannot open two.
         Index(
             "uq_cases_open_per_zone", "camera_id", "zone_id", "problem", unique=True,
-            sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL),
+            sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL),
         ),
         Index("ix_cases_status_created", "status", "created_at", "id"),
         Index("ix_cases_created", "created_at", "id"),
-        Index("ix_cases_deadline_open", "deadline", sqlite_where=text(_OPEN_SQL), postgresql_where=text(_OPEN_SQL)),
+        Index("ix_cases_deadline_open", "deadline", sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL)),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)

@@ -33,6 +33,7 @@ class RunningApi:
     redis_url: str
     stream: str
     config_path: Path
+    media_dir: Path
     pid: int
 
     def auth(self) -> dict[str, str]:
@@ -80,7 +81,8 @@ def running_api(
         base_url = f"http://127.0.0.1:{port}"
         try:
             token = _wait_and_login(base_url, username, password, process, startup_timeout_s, root / "api.log")
-            yield RunningApi(base_url, token, username, password, redis_url, stream, config_path, process.pid)
+            yield RunningApi(base_url, token, username, password, redis_url, stream, config_path, root / "media",
+                             process.pid)
         finally:
             process.terminate()
             try:
@@ -88,6 +90,18 @@ def running_api(
             except subprocess.TimeoutExpired:
                 process.kill()
             log.close()
+            _forget_streams(redis_url, stream)
+
+
+def _forget_streams(redis_url: str, stream: str) -> None:
+    """The run's streams and keys (live feed, control, login counts) leave Redis with it."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    keys = list(client.scan_iter(match=f"{stream}*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 def _wait_and_login(base_url: str, username: str, password: str, process: subprocess.Popen[bytes],

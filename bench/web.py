@@ -23,16 +23,10 @@ import argparse
 import contextlib
 import json
 import os
-import secrets
-import socket
 import sys
-import tempfile
-import threading
 import time
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from bench.common import Stat
@@ -134,61 +128,35 @@ def _picture() -> Any:
 
 @contextlib.contextmanager
 def local_dashboard(redis_url: str = "redis://127.0.0.1:6379/15", cases: int = 20) -> Iterator[tuple[str, str, str]]:
-    """A throwaway API on a free loopback port (SQLite in a temporary folder, a Redis stream of its own) with
-    one viewer account and `cases` open alerts that carry evidence pictures: a repeatable dashboard to measure.
-    Yields (base_url, username, password)."""
-    import redis
-    import uvicorn
+    """The real API in its own process (bench.service) with `cases` open alerts that carry evidence pictures:
+    a repeatable dashboard to measure. Yields (base_url, username, password)."""
+    import httpx
 
-    from api.app import create_app
-    from api.config import ApiConfig
-    from api.services.lifecycle import Role
+    from bench.service import running_api
     from events import BusConfig, EventPublisher, EvidenceStore
     from zones import Event, episode_id
 
-    with tempfile.TemporaryDirectory(prefix="streetwatch-bench-web-") as tmp:
-        bus = BusConfig(redis_url=redis_url, stream=f"bench:web:{uuid.uuid4().hex}")
-        app = create_app(ApiConfig(database_url=f"sqlite:///{tmp}/cases.db"), bus, Path(tmp) / "media")
-        password = secrets.token_urlsafe(16)
-        app.state.users.add("bench-viewer", Role.VIEWER, password)
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.bind(("127.0.0.1", 0))
-        server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2))
-        thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, name="bench-api", daemon=True)
-        thread.start()
-        try:
-            deadline = time.monotonic() + 30
-            while not server.started:
-                if not thread.is_alive() or time.monotonic() > deadline:
-                    raise RuntimeError("the API did not start")
-                time.sleep(0.05)
-            store, picture, events = EvidenceStore(Path(tmp) / "media"), _picture(), []
-            for i in range(cases):
-                camera, zone, start = f"cam-{i % 4}", f"curb-{i}", 10.0 * i  # one zone each: no merging
-                event = Event.model_validate({
-                    "event_id": episode_id(camera, zone, "illegal_parking_motor", start, i),
-                    "class": "illegal_parking_motor", "camera_id": camera, "zone_id": zone,
-                    "zone_kind": ("school", "hospital", "no_parking", "no_parking")[i % 4],
-                    "zone_name": f"路段 {i} / stretch {i}", "state": "start", "start_s": start, "ts_s": start,
-                    "since_s": start - 15, "confidence": 0.7, "bbox": (0.3, 0.3, 0.5, 0.5), "label": "car",
-                    "track_id": i, "priority": "high" if i % 3 == 0 else "normal", "grid": f"grid-0{i % 3 + 1}",
-                })
-                events.append(event.model_copy(update={"evidence": store.save(event, picture)}))
-            EventPublisher(bus).publish(events)
-            while app.state.case_store.count() < cases:
+    with running_api(redis_url=redis_url) as api:
+        store, picture, events = EvidenceStore(api.media_dir), _picture(), []
+        for i in range(cases):
+            camera, zone, start = f"cam-{i % 4}", f"curb-{i}", 10.0 * i  # one zone each: no merging
+            event = Event.model_validate({
+                "event_id": episode_id(camera, zone, "illegal_parking_motor", start, i),
+                "class": "illegal_parking_motor", "camera_id": camera, "zone_id": zone,
+                "zone_kind": ("school", "hospital", "no_parking", "no_parking")[i % 4],
+                "zone_name": f"路段 {i} / stretch {i}", "state": "start", "start_s": start, "ts_s": start,
+                "since_s": start - 15, "confidence": 0.7, "bbox": (0.3, 0.3, 0.5, 0.5), "label": "car",
+                "track_id": i, "priority": "high" if i % 3 == 0 else "normal", "grid": f"grid-0{i % 3 + 1}",
+            })
+            events.append(event.model_copy(update={"evidence": store.save(event, picture)}))
+        EventPublisher(BusConfig(redis_url=redis_url, stream=api.stream)).publish(events)
+        deadline = time.monotonic() + 60
+        with httpx.Client(base_url=api.base_url, headers=api.auth(), timeout=10) as client:
+            while client.get("/api/cases").json()["total"] < cases:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the consumer did not make the cases in time")
-                time.sleep(0.05)
-            yield f"http://127.0.0.1:{sock.getsockname()[1]}", "bench-viewer", password
-        finally:
-            server.should_exit = True
-            thread.join(10)
-            sock.close()
-            client = redis.Redis.from_url(redis_url)
-            keys = list(client.scan_iter(match=f"{bus.stream}*"))
-            if keys:
-                client.delete(*keys)
-            client.close()
+                time.sleep(0.1)
+        yield api.base_url, api.username, api.password
 
 
 def measure_dashboard(base_url: str, username: str, password: str, repeats: int = 5,

@@ -13,11 +13,11 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-WHATS = ("decode", "detect", "all")
+WHATS = ("decode", "detect", "all", "live", "web")
 
 
 def bench_command(
-    what: Annotated[str, typer.Argument(help="decode | detect | all")] = "decode",
+    what: Annotated[str, typer.Argument(help="decode | detect | all | live | web")] = "decode",
     clips: Annotated[
         list[Path] | None,
         typer.Option("--clip", help="A clip to measure (repeat the option). Default: the shared 1080p clips "
@@ -34,8 +34,14 @@ def bench_command(
     model: Annotated[str | None, typer.Option(help="Weights for detect; default the configured default.")] = None,
     frames: Annotated[int, typer.Option(min=1, help="Frames per round for detect.")] = 8,
     batch: Annotated[int, typer.Option(min=1, help="Frames per call in detect's batched variants.")] = 4,
+    connections: Annotated[int, typer.Option(min=1, help="live: open dashboards (SSE connections).")] = 100,
+    changes: Annotated[int, typer.Option(min=1, help="live: case changes made during the run.")] = 200,
+    rate: Annotated[float, typer.Option(min=0.1, help="live: case changes per second.")] = 10.0,
+    cases: Annotated[int, typer.Option(min=0, help="web: open alerts (with evidence) the dashboard loads.")] = 20,
+    database_url: Annotated[str | None, typer.Option(help="live: the API's database (default SQLite).")] = None,
 ) -> None:
-    """Measure decoding per core (against ffmpeg -threads 1) and detection (against raw Ultralytics)."""
+    """Measure decoding per core (against ffmpeg -threads 1), detection (against raw Ultralytics), the live
+    feed (latency to N dashboards against one) and the dashboard's first load (headless Chromium)."""
     from bench import decode as decode_bench
     from bench import detect as detect_bench
 
@@ -73,6 +79,22 @@ def bench_command(
             )
             figures["detect"] = detect_report.model_dump(mode="json")
             texts.append(detect_bench.render(detect_report, markdown))
+        if what == "live":
+            from bench.live import measure_live
+            from bench.live import render as render_live
+
+            typer.echo(f"==> live feed: {connections} connections, {changes} changes at {rate}/s", err=True)
+            live_report = measure_live(connections, changes, rate, database_url)
+            figures["live"] = live_report.model_dump(mode="json")
+            texts.append(render_live(live_report, markdown))
+        if what == "web":
+            from bench.web import local_dashboard, measure_dashboard
+            from bench.web import markdown as render_web
+
+            typer.echo(f"==> dashboard first load: {cases} open alerts, {repeats} cold runs", err=True)
+            with local_dashboard(cases=cases) as (url, user, password):
+                figures["web"] = measure_dashboard(url, user, password, repeats)
+            texts.append(render_web(figures["web"]))
     except (OSError, ValueError, RuntimeError) as exc:  # a clip FFmpeg cannot read, a CPU we may not use
         typer.echo(f"错误 error: {exc}", err=True)
         raise typer.Exit(1) from None

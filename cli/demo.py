@@ -17,6 +17,7 @@ from cli.config import AppConfig
 from events import EvidenceStore, HealthPublisher, SpoolingPublisher, redis_client, spooling_sink
 from events.control import ControlListener, publish_result
 from worker import Worker
+from worker.control import control_handler
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,8 @@ def run_demo(settings: AppConfig, duration: float | None) -> None:
                      verify_sink=(lambda result: publish_result(control, settings.bus, result)) if use_redis else None)
     running.start()
     if use_redis:
-        ControlListener(settings.bus, running.submit_check, running.stop_event, control).start()
+        ControlListener(settings.bus, control_handler(running, sink if isinstance(sink, SpoolingPublisher) else None),
+                        running.stop_event, control).start()
     base = f"http://{settings.api.host}:{settings.api.port}"
     cameras = ", ".join(f"{c.id} ← {c.source.url}" for c in settings.cameras)
     typer.echo(

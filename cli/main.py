@@ -38,6 +38,9 @@ def _setup_logging(verbose: bool) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    from streams.redact import install_log_redaction
+
+    install_log_redaction()  # camera passwords never reach a log
 
 
 def stop_on_signals(stop: Callable[[], None]) -> None:
@@ -131,6 +134,8 @@ def worker(
     from events import EvidenceStore, HealthPublisher, ShardLease, redis_client, spooling_sink
     from events.control import ControlListener, publish_result
     from worker import Worker, parse_shard, select_shard
+    from worker.control import control_handler
+    from worker.metrics import WorkerMetrics
 
     _setup_logging(verbose)
     settings = _load(config)
@@ -154,8 +159,11 @@ def worker(
     control = redis_client(settings.bus.redis_url)
     running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health, cameras=cameras,
                      verify_sink=lambda result: publish_result(control, settings.bus, result))
+    if settings.scheduler.metrics_port:
+        running.metrics = WorkerMetrics(running, sink)
+        running.metrics.serve(settings.scheduler.metrics_port)
     running.start()
-    ControlListener(settings.bus, running.submit_check, running.stop_event, control).start()
+    ControlListener(settings.bus, control_handler(running, sink), running.stop_event, control).start()
     stop_on_signals(running.stop)
     try:
         while running.alive:
@@ -185,7 +193,9 @@ def api(
     _setup_logging(verbose)
     settings = _load(config)
     application = create_app(settings.api, settings.bus, settings.media_dir, settings.detector, settings.cameras)
-    uvicorn.run(application, host=host or settings.api.host, port=port or settings.api.port, log_level="info")
+    # Headers are bounded (h11's 16 KiB for the request line and headers), bodies by api.max_body_bytes.
+    uvicorn.run(application, host=host or settings.api.host, port=port or settings.api.port, log_level="info",
+                h11_max_incomplete_event_size=16 * 1024, timeout_keep_alive=30)
 
 
 @app.command()

@@ -28,6 +28,8 @@ class BusConfig(BaseModel):
                          "keep events in their spool until the case API catches up.")
     spool_dir: str = Field("var/spool", description="Where each worker keeps the events Redis could not take.")
     spool_max_events: int = Field(200_000, gt=0, description="Bound on one worker's spool.")
+    spool_keep_sent_s: float = Field(900.0, ge=0, description="How long a worker keeps sent events, to send them "
+                                     "again if Redis loses its data before the API has stored them.")
     claim_idle_ms: int = Field(60_000, gt=0, description="Take over messages a dead consumer left pending.")
 
     @property
@@ -42,7 +44,14 @@ def redis_client(url: str, socket_timeout: float = 10) -> redis.Redis:
 
 
 class BusFull(redis.RedisError):
-    """The stream holds `max_len` entries the API has not caught up with: hold events back (the spool)."""
+    """The stream holds `max_len` entries the API has not caught up with: hold events back (the spool).
+
+    `room` says how many would still fit, so a sender can send that many now.
+    """
+
+    def __init__(self, message: str, room: int) -> None:
+        super().__init__(message)
+        self.room = room
 
 
 class EventPublisher:
@@ -64,7 +73,7 @@ class EventPublisher:
         length = int(self.client.xlen(self.config.stream))
         if length + len(batch) > self.config.max_len:
             raise BusFull(f"stream {self.config.stream} holds {length} unhandled entries (max_len "
-                          f"{self.config.max_len}): the case API is behind")
+                          f"{self.config.max_len}): the case API is behind", room=max(0, self.config.max_len - length))
         pipe = self.client.pipeline(transaction=False)
         for event in batch:
             pipe.xadd(self.config.stream, {"event": event.model_dump_json()})

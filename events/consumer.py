@@ -30,6 +30,7 @@ from events.bus import BusConfig, redis_client
 log = logging.getLogger(__name__)
 
 Handler = Callable[[bytes], None]
+PAYLOAD_FIELDS = (b"event", b"message")  # an event from a worker, a control or result message
 
 
 class Poison(Exception):
@@ -123,11 +124,14 @@ class StreamConsumer:
             self.vanished += 1
             self._dead_letter(stream, mid, b"", "message vanished from the stream (trimmed while pending)")
             return 1
-        raw = next(iter(fields.values()))
+        raw = next((fields[key] for key in PAYLOAD_FIELDS if key in fields), None)
         try:
+            if raw is None:
+                raise Poison(f"no payload: the entry has fields {sorted(k.decode(errors='replace') for k in fields)}, "
+                             "none of event or message")
             self.handlers[stream](raw)
         except Poison as exc:
-            self._dead_letter(stream, mid, raw, str(exc))
+            self._dead_letter(stream, mid, raw or b"", str(exc))
             return 1
         except self.transient:
             raise

@@ -10,10 +10,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Literal
+from typing import Annotated, Literal
 
 import redis
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from events.bus import BusConfig, redis_client
 from zones import ProblemClass
@@ -34,7 +34,7 @@ def results_stream(bus: BusConfig) -> str:
 class VerifyRequest(BaseModel):
     """Look again at one zone of one camera for `frames` analysed frames, for one class."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True, allow_inf_nan=False)
 
     type: Literal["verify"] = "verify"
     request_id: str = Field(min_length=1, max_length=64)
@@ -47,7 +47,7 @@ class VerifyRequest(BaseModel):
 
 
 class VerifyResult(BaseModel):
-    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True)
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True, allow_inf_nan=False)
 
     request_id: str = Field(min_length=1, max_length=64)
     case_id: int = Field(ge=1)
@@ -63,10 +63,21 @@ class VerifyResult(BaseModel):
     last_ts_s: float | None = None
 
 
-ControlMessage = VerifyRequest
+class ResendRequest(BaseModel):
+    """Redis lost its data: every worker sends again the events it sent since `since` (None: all it keeps)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["resend"] = "resend"
+    since: float | None = Field(None, ge=0, description="Unix time.")
+    reason: str = Field("", max_length=200)
 
 
-def publish_request(client: redis.Redis, bus: BusConfig, request: VerifyRequest) -> str:
+ControlMessage = Annotated[VerifyRequest | ResendRequest, Field(discriminator="type")]
+_CONTROL = TypeAdapter(ControlMessage)
+
+
+def publish_request(client: redis.Redis, bus: BusConfig, request: VerifyRequest | ResendRequest) -> str:
     reply = client.xadd(control_stream(bus), {"message": request.model_dump_json()}, maxlen=10_000, approximate=True)
     return reply.decode() if isinstance(reply, bytes) else str(reply)
 
@@ -82,7 +93,8 @@ class ControlListener(threading.Thread):
     out. Redis trouble is retried with backoff; a bad message is logged and skipped.
     """
 
-    def __init__(self, bus: BusConfig, handler: Callable[[ControlMessage], None], stop: threading.Event,
+    def __init__(self, bus: BusConfig, handler: Callable[[VerifyRequest | ResendRequest], object],
+                 stop: threading.Event,
                  client: redis.Redis | None = None) -> None:
         super().__init__(name="control-listener", daemon=True)
         self.bus = bus
@@ -117,7 +129,7 @@ class ControlListener(threading.Thread):
     def _dispatch(self, fields: dict[bytes, bytes]) -> None:
         raw = fields.get(b"message") or fields.get("message")  # type: ignore[call-overload]
         try:
-            message = VerifyRequest.model_validate_json(raw or b"")
+            message = _CONTROL.validate_json(raw or b"")
         except ValidationError as exc:
             log.error("control stream: ignored a bad message: %s", exc)
             return

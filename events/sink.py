@@ -1,11 +1,10 @@
 """The worker's event sink: never blocks the inference thread, never loses an event without counting it.
 
-The inference thread only hands events over (`__call__`). A publisher thread sends them to Redis;
-whatever Redis cannot take (down, not answering, or the stream full because the API is behind)
-goes to the on-disk spool, and while the spool holds anything, new events queue behind it, so
-Redis receives them in the order they happened (only an overflowing hand-over queue, ten thousand
-events behind, may put a few out of order; the API folds events in any order). The spool is
-drained every `retry_s`. `close` sends what it can within its time and spools the rest.
+The inference thread only hands events over (`__call__`, an in-memory append). A publisher thread
+writes them to the on-disk spool, then sends the spool's unsent events to Redis in order. Whatever
+Redis cannot take (down, not answering, or the stream full because the API is behind) simply stays
+unsent and goes out on the next attempt, every `retry_s`. Sent events stay in the spool a while, so
+that `resend` can send them again when the API finds that Redis lost its data.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from pathlib import Path
 
 import redis
 
-from events.bus import BusConfig, EventPublisher
+from events.bus import BusConfig, BusFull, EventPublisher
 from events.spool import DiskSpool
 from zones import Event
 
@@ -27,129 +26,124 @@ log = logging.getLogger(__name__)
 
 class SpoolingPublisher:
     def __init__(self, publisher: EventPublisher, spool: DiskSpool, retry_s: float = 1.0,
-                 max_queued: int = 10_000, batch: int = 500) -> None:
+                 max_queued: int = 100_000, batch: int = 500) -> None:
         self.publisher = publisher
         self.spool = spool
         self.retry_s = retry_s
         self.max_queued = max_queued
         self.batch = batch
         self.sent = 0
-        self.spooled = 0
+        self.handed_over = 0
+        self.dropped_in_memory = 0
         self.last_error: str | None = None
         self._queue: deque[Event] = deque()
         self._cond = threading.Condition()
         self._closing = False
-        self._busy = False  # the publisher thread holds events outside the queue
+        self._busy = False  # the publisher thread holds events outside the queue, or is sending
         self._thread = threading.Thread(target=self._run, name="event-publisher", daemon=True)
         self._thread.start()
 
-    @property
-    def queued(self) -> int:
-        return len(self._queue)
-
     def __call__(self, events: list[Event]) -> None:
-        """Hand events over; returns at once (a full hand-over queue goes straight to disk)."""
+        """Hand events over; returns at once."""
         if not events:
             return
         with self._cond:
-            if self._closing:
-                self._to_spool(events)
-                return
-            if len(self._queue) + len(events) > self.max_queued:
-                self._to_spool([*self._queue, *events])  # keep the order: what waited goes first
-                self._queue.clear()
-            else:
-                self._queue.extend(events)
+            room = self.max_queued - len(self._queue)
+            if room < len(events):  # the disk has been failing for a long while: say so, loudly
+                self.dropped_in_memory += len(events) - max(room, 0)
+                log.error("event hand-over queue full (%d): %d event(s) dropped", self.max_queued,
+                          len(events) - max(room, 0))
+                events = events[:max(room, 0)]
+            self._queue.extend(events)
+            self.handed_over += len(events)
             self._cond.notify()
+
+    @property
+    def waiting(self) -> int:
+        """Events not yet in Redis: handed over but not spooled, or spooled but unsent."""
+        return len(self._queue) + len(self.spool)
+
+    def resend(self, since: float | None = None) -> int:
+        """Send again what Redis took since `since` (it lost them); returns how many."""
+        count = self.spool.resend(since)
+        log.warning("resending %d event(s) that Redis has lost", count)
+        with self._cond:
+            self._cond.notify()
+        return count
 
     def _run(self) -> None:
         while True:
             with self._cond:
                 if not self._queue and not self._closing:
                     self._cond.wait(self.retry_s)
-                if self._closing:
+                if self._closing and not self._queue:
                     return
                 taken = list(self._queue)
                 self._queue.clear()
                 self._busy = True
             try:
-                self._deliver(taken)
+                if taken:
+                    self.spool.append(taken)
+                self._drain()
             except Exception:  # the spool's disk: log and keep going, the events stay where they were
                 log.exception("event publisher")
                 with self._cond:
                     self._queue.extendleft(reversed(taken))
+                time.sleep(self.retry_s)
             finally:
                 with self._cond:
                     self._busy = False
+                    self._cond.notify_all()
 
-    def _deliver(self, events: list[Event]) -> bool:
-        """Send the spool's backlog, then `events`; what cannot be sent goes (back) to the spool in order."""
-        if events and len(self.spool):
-            self._to_spool(events)
-            events = []
-        if not self._drain():
-            if events:
-                self._to_spool(events)
-            return False
-        if not events:
-            return True
-        try:
-            self.publisher.publish(events)
-        except redis.RedisError as exc:
-            self._failed(exc)
-            self._to_spool(events)
-            return False
-        self.sent += len(events)
-        return True
-
-    def _drain(self) -> bool:
+    def _drain(self) -> None:
+        limit = self.batch
         while len(self.spool):
-            rows = self.spool.peek(self.batch)
+            rows = self.spool.peek(limit)
             try:
                 self.publisher.publish([event for _id, event in rows])
+            except BusFull as exc:
+                if exc.room > 0:  # the stream has room for fewer: send those now
+                    limit = exc.room
+                    continue
+                self._failed(exc)
+                return
             except redis.RedisError as exc:
                 self._failed(exc)
-                return False
-            self.spool.remove(rows[-1][0])
+                return
+            self.spool.mark_sent(rows[-1][0])
             self.sent += len(rows)
             if self.last_error is not None:
-                log.info("Redis takes events again; spool draining (%d left)", len(self.spool))
+                log.info("Redis takes events again; %d left to send", len(self.spool))
                 self.last_error = None
-        self.last_error = None
-        return True
 
     def _failed(self, exc: redis.RedisError) -> None:
         if self.last_error is None:
-            log.warning("cannot publish events (%s: %s); keeping them in the spool %s", type(exc).__name__, exc,
+            log.warning("cannot publish events (%s: %s); %d wait in %s", type(exc).__name__, exc, len(self.spool),
                         self.spool.path)
         self.last_error = type(exc).__name__
 
-    def _to_spool(self, events: list[Event]) -> None:
-        self.spool.append(events)
-        self.spooled += len(events)
-
     def flush(self, timeout_s: float = 5.0) -> bool:
-        """Wait until everything handed over has been sent; False if some is still queued or spooled."""
+        """Wait until everything handed over is in Redis; False if some still waits."""
         deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            with self._cond:
-                if not self._queue and not self._busy and not len(self.spool):
-                    return True
-                self._cond.notify()  # the publisher thread drains at once rather than at its next retry
-            time.sleep(0.05)
-        return False
+        with self._cond:
+            while self._queue or self._busy or len(self.spool):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return False
+                self._cond.notify()
+                self._cond.wait(min(remaining, 0.05))
+        return True
 
     def close(self, timeout_s: float = 10.0) -> int:
-        """Stop: send what can be sent within `timeout_s`, spool the rest; returns how many wait in the spool."""
+        """Stop: send what can be sent within `timeout_s`, keep the rest on disk; returns how many wait there."""
         self.flush(timeout_s)
         with self._cond:
             self._closing = True
-            rest = list(self._queue)
-            self._queue.clear()
             self._cond.notify_all()
-        self._thread.join(timeout_s)
-        if rest:
-            self._to_spool(rest)
+        self._thread.join(max(timeout_s, 1.0))
+        rest = list(self._queue)
+        if rest:  # the thread could not take them in time: they still reach the disk
+            self.spool.append(rest)
         waiting = len(self.spool)
         if waiting:
             log.warning("%d event(s) wait in %s; they are sent when a worker with this spool runs again",
@@ -159,6 +153,6 @@ class SpoolingPublisher:
 
 
 def spooling_sink(bus: BusConfig, name: str) -> SpoolingPublisher:
-    """A worker's sink: publishes to the bus, spooling to `bus.spool_dir/<name>.sqlite` what Redis cannot take."""
-    spool = DiskSpool(Path(bus.spool_dir) / f"{name}.sqlite", bus.spool_max_events)
+    """A worker's sink: publishes to the bus through `bus.spool_dir/<name>.sqlite`."""
+    spool = DiskSpool(Path(bus.spool_dir) / f"{name}.sqlite", bus.spool_max_events, bus.spool_keep_sent_s)
     return SpoolingPublisher(EventPublisher(bus), spool)

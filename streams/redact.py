@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from urllib.parse import parse_qsl, urlencode
 
@@ -33,3 +34,21 @@ def redact_url(url: str) -> str:
 def redact(text: str) -> str:
     """Every URL in `text` with its credentials masked."""
     return _URL.sub(lambda match: redact_url(match.group(0)), text)
+
+
+class RedactingFilter(logging.Filter):
+    """Masks credentials in every log record, whoever logged it (FFmpeg errors quote camera URLs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
+def install_log_redaction() -> None:
+    """Put the filter on every handler of the root logger (call after logging is configured)."""
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())

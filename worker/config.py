@@ -60,6 +60,7 @@ class SchedulerConfig(BaseModel):
     queue_size: int = Field(2, ge=1, le=100, description="Analysed frames a camera may have waiting.")
     health_every_s: float = Field(5.0, gt=0, description="How often camera health is published.")
     snapshot_every_s: float = Field(30.0, gt=0, description="How often each camera's latest frame is saved.")
+    metrics_port: int = Field(9108, ge=0, le=65535, description="Prometheus metrics of the worker; 0: none.")
 
 
 class WorkerConfig(BaseModel):

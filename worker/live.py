@@ -12,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from detector import Detector
 from events import EvidenceStore
@@ -23,6 +23,9 @@ from worker.feeds import CameraFeed, FrameQueues
 from worker.pipeline import CameraPipeline
 from worker.runner import EventSink, deliver
 from worker.verification import CameraChecks, ResultSink
+
+if TYPE_CHECKING:
+    from worker.metrics import WorkerMetrics
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,7 @@ class Worker:
     ) -> None:
         self.config = config
         self.verify_sink = verify_sink
+        self.metrics: WorkerMetrics | None = None  # set by whoever serves them
         self.sink = sink
         self.evidence = evidence
         self.health_sink = health_sink
@@ -142,11 +146,15 @@ class Worker:
         return all(feed.finished.is_set() for feed in self.feeds.values())
 
     def _run_batch(self, batch: list[Frame]) -> None:
+        started = time.perf_counter()
         try:
             detections = self.detector.detect([frame.image for frame in batch])
         except Exception:  # a model failure loses this batch, not the worker
             log.exception("inference failed for a batch of %d frames", len(batch))
             return
+        if self.metrics is not None:
+            self.metrics.inference_seconds.observe(time.perf_counter() - started)
+            self.metrics.batch_frames.observe(len(batch))
         self.batches += 1
         for frame, found in zip(batch, detections, strict=True):
             try:

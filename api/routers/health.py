@@ -1,47 +1,98 @@
-"""/api/health: is the service alive, and is it ready (database, Redis, the event consumer keeping up).
+"""/api/health: is the service alive, is it ready to serve, and is everything keeping up.
 
-Anyone may ask; the answer says what is wrong in words an operator can act on, never a host name,
-SQL or an exception text: those go to the log.
+- `/api/health/live`: the process answers (needs nothing else); for restarts.
+- `/api/health/ready`: the database and Redis answer; for load balancers.
+- `/api/health`: the whole picture, `degraded` (503) with reasons when a bound is passed (consumer lag,
+  events waiting to be stored, the oldest one's age, changes not on the live feed).
+
+Anyone gets the status and the reasons in words; figures and error texts go to admins and the log,
+never a host name, SQL or an exception's text to an anonymous caller.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from typing import Any
 
-from fastapi import APIRouter, Request, Response
-from sqlalchemy import text
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
 
-router = APIRouter(prefix="/api", tags=["health 运行状态"])
+from api.auth import optional_principal
+from api.services.health import database_figures, problems, stream_figures
+from api.services.lifecycle import Role
+from events.control import results_stream
+from streams.redact import redact
+
+router = APIRouter(prefix="/api/health", tags=["health 运行状态"])
 log = logging.getLogger(__name__)
 
+CHECK_TIMEOUT_S = 3.0
 
-@router.get("/health")
-def health(request: Request, response: Response) -> dict[str, object]:
-    state = request.app.state
-    report: dict[str, object] = {}
+
+async def _check(what: str, call: Any) -> tuple[Any, str | None]:
+    """Run a blocking check with a time limit: (result, None) or (None, why, logged)."""
     try:
-        with state.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        report["database"] = "ok"
+        return await asyncio.wait_for(asyncio.to_thread(call), CHECK_TIMEOUT_S), None
+    except TimeoutError:
+        reason = f"no answer within {CHECK_TIMEOUT_S:.0f} s"
     except Exception as exc:  # report, never raise: this is what operators look at when things break
-        log.warning("health: database: %s: %s", type(exc).__name__, exc)
-        report["database"] = "unreachable"
-    try:
-        state.redis.ping()
-        report["redis"] = "ok"
-    except Exception as exc:
-        log.warning("health: redis: %s: %s", type(exc).__name__, exc)
-        report["redis"] = "unreachable"
+        reason = f"{type(exc).__name__}: {redact(str(exc))[:300]}"
+    log.warning("health: %s: %s", what, reason)
+    return None, reason
+
+
+@router.get("/live")
+async def live() -> dict[str, str]:
+    """存活 / the process answers."""
+    return {"status": "alive"}
+
+
+@router.get("/ready", responses={503: {"description": "The database or Redis does not answer"}})
+async def ready(request: Request) -> JSONResponse:
+    """就绪 / the database and Redis answer."""
+    state = request.app.state
+    _db, db_error = await _check("database", lambda: database_figures(state.sessions))
+    _ping, redis_error = await _check("redis", state.redis.ping)
+    report = {"status": "ready" if not (db_error or redis_error) else "not_ready",
+              "database": "ok" if db_error is None else "unreachable",
+              "redis": "ok" if redis_error is None else "unreachable"}
+    return JSONResponse(report, status_code=200 if report["status"] == "ready" else 503)
+
+
+@router.get("", responses={503: {"description": "Degraded: see `problems`"}})
+async def health(request: Request) -> JSONResponse:
+    """运行状态 / everything: database, Redis, the consumer, the event stream, the live feed's relay."""
+    state = request.app.state
+    database, db_error = await _check("database", lambda: database_figures(state.sessions))
+    bus, bus_error = await _check("redis", lambda: stream_figures(state.redis, state.bus.stream, state.bus.group))
+    results, _ = await _check("redis", lambda: stream_figures(state.redis, results_stream(state.bus),
+                                                                state.bus.group))
     consumer = state.consumer
-    if consumer is not None:
-        report["consumer"] = {
-            "running": consumer.is_alive(),
-            "handled": consumer.consumer.handled,
-            "dead_lettered": consumer.consumer.dead_lettered,
-            "failing": consumer.last_error is not None,
-        }
-    healthy = report["database"] == "ok" and report["redis"] == "ok"
-    report["status"] = "ok" if healthy else "degraded"
-    if report["database"] != "ok":
-        response.status_code = 503
-    return report
+    report: dict[str, Any] = {
+        "database": "ok" if db_error is None else "unreachable",
+        "redis": "ok" if bus_error is None else "unreachable",
+        "consumer": None if consumer is None else ("failing" if consumer.last_error or not consumer.is_alive()
+                                                   else "ok"),
+    }
+    reasons = [] if bus is None else problems(bus, database, state.api_config.health)
+    if db_error:
+        reasons.insert(0, "数据库无响应 / the database does not answer")
+    if bus_error:
+        reasons.insert(0, "Redis 无响应 / Redis does not answer")
+    if report["consumer"] == "failing":
+        reasons.append("事件消费异常 / the event consumer is failing (see the log)")
+    report["status"] = "degraded" if reasons else "ok"
+    report["problems"] = reasons
+    principal = optional_principal(request)
+    if principal is not None and principal.role is Role.ADMIN:
+        incidents, _ = await _check("database", state.bus_watch.incidents)
+        report["figures"] = {"events": bus, "verification_results": results, "database": database,
+                             "redis_data_losses": incidents,
+                             "consumer": None if consumer is None else {
+                                 "handled": consumer.consumer.handled, "dead_lettered": consumer.consumer.dead_lettered,
+                                 "vanished": consumer.consumer.vanished,
+                                 "groups_recreated": consumer.consumer.groups_recreated}}
+        report["errors"] = {"database": db_error, "redis": bus_error,
+                            "consumer": consumer.last_error if consumer else None}
+    return JSONResponse(report, status_code=200 if report["status"] == "ok" else 503)

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from api.orm import OPEN_STATUSES, CaseEventRow, CaseRow, EpisodeRow, utcnow
+from api.orm import OPEN_SQL, OPEN_STATUSES, CaseEventRow, CaseRow, EpisodeRow, utcnow
 from api.services import changes
 from api.services.lifecycle import priority_rank
 from api.services.routing import Router, RoutingConfig
@@ -97,7 +97,7 @@ class CaseStore:
             created = session.execute(
                 self._insert(CaseRow).values(**self._new_case_values(event, now))
                 .on_conflict_do_nothing(index_elements=["camera_id", "zone_id", "problem"],
-                                        index_where=CaseRow.status.in_(OPEN_STATUSES))
+                                        index_where=text(OPEN_SQL))
                 .returning(CaseRow.id)
             ).scalar() is not None
             case = self._open_case(session, event)

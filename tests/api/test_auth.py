@@ -11,7 +11,10 @@ from tests.api_fixture import Api, password_for
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
 # Routes anyone may call: logging in, and the service's own liveness.
-PUBLIC = {("POST", "/api/auth/token"), ("GET", "/api/health"), ("GET", "/")}
+PUBLIC = {("POST", "/api/auth/token"), ("GET", "/api/health"), ("GET", "/api/health/live"),
+          ("GET", "/api/health/ready"), ("GET", "/")}
+# Reads that need a login (a token for their own scraper): checked with the /api reads.
+OTHER_READS = {("GET", "/metrics")}
 # Routes every logged-in user may call whatever the role: their own session.
 SELF_SERVICE = {("POST", "/api/auth/logout")}
 
@@ -60,7 +63,8 @@ def test_every_mutating_route_needs_a_token_and_a_role_that_may(api: Api):
 
 def test_every_read_needs_a_token_too(api: Api):
     for method, path in sorted(app_routes(api.app)):
-        if method != "GET" or (method, path) in PUBLIC or not (path.startswith("/api") or path.startswith("/media")):
+        if method != "GET" or (method, path) in PUBLIC or not (
+                path.startswith(("/api", "/media")) or (method, path) in OTHER_READS):
             continue
         assert api.client.get(concrete(path)).status_code == 401, path
 

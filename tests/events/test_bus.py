@@ -80,7 +80,7 @@ def test_a_full_spool_drops_updates_before_any_start_or_end(tmp_path: Path):
     kept = [(e.state, e.ts_s) for _i, e in spool.peek(10)]
     assert kept == [(EventState.START, 0.0), (EventState.END, 9.0), (EventState.UPDATE, 4.0), (EventState.UPDATE, 5.0)]
     stats = spool.stats()
-    assert stats.size == 4 and stats.dropped_updates == 3 and stats.dropped_critical == 0
+    assert stats.size == 4 and stats.kept == 0 and stats.dropped_updates == 3 and stats.dropped_critical == 0
     assert stats.oldest_age_s is not None and stats.oldest_age_s >= 0
 
 
@@ -96,4 +96,24 @@ def test_a_stream_at_its_bound_pushes_back_instead_of_trimming_unread_events(own
     redis.Redis.from_url(bus.redis_url).delete(bus.stream)  # the API has handled and trimmed everything
     wait_until(lambda: len(sink.spool) == 0, what="the spool once the stream has room")
     assert [e.start_s for e in _stored(bus)] == [5.0, 6.0, 7.0]
+    sink.close()
+
+
+def test_sent_events_are_kept_a_while_and_sent_again_when_redis_lost_them(own_redis, tmp_path: Path):
+    bus = _bus(own_redis)
+    sink = SpoolingPublisher(EventPublisher(bus), DiskSpool(tmp_path / "spool.sqlite", max_events=100), retry_s=0.1)
+    sink(_events(5))
+    assert sink.flush()
+    assert sink.spool.stats().kept == 5 and len(sink.spool) == 0
+    own_redis.kill()
+    own_redis.start()  # back without its data: the five are gone from Redis
+    assert _stored(bus) == []
+    assert sink.resend() == 5
+    assert sink.flush()
+    assert [e.start_s for e in _stored(bus)] == [0.0, 1.0, 2.0, 3.0, 4.0]
+    full = DiskSpool(tmp_path / "small.sqlite", max_events=3)
+    full.append(_events(3))
+    full.mark_sent(10)
+    full.append(_events(2, start=3))  # sent events make room before anything unsent is dropped
+    assert len(full) == 2 and full.stats().kept == 1 and full.stats().dropped_updates == 0
     sink.close()

@@ -1,0 +1,66 @@
+"""Prometheus metrics of a worker, served on `scheduler.metrics_port` with the standard client library.
+
+Per camera: frames decoded, analysed and dropped, frames waiting; for the process: inference time
+per batch and per frame, events handed over and published, the spool's size, age and drops.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from prometheus_client import CollectorRegistry, Histogram, start_http_server
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+if TYPE_CHECKING:
+    from events import SpoolingPublisher
+    from worker.live import Worker
+
+_BUCKETS = (0.005, 0.01, 0.02, 0.04, 0.08, 0.16, 0.32, 0.64, 1.28, 2.56)
+
+
+class WorkerMetrics(Collector):
+    def __init__(self, worker: Worker, sink: SpoolingPublisher | None) -> None:
+        self.worker = worker
+        self.sink = sink
+        self.registry = CollectorRegistry(auto_describe=False)
+        self.inference_seconds = Histogram("streetwatch_inference_seconds", "Detector time per batch.",
+                                           buckets=_BUCKETS, registry=self.registry)
+        self.batch_frames = Histogram("streetwatch_inference_batch_frames", "Frames per inference call.",
+                                      buckets=(1, 2, 4, 8, 16, 32, 64), registry=self.registry)
+        self.registry.register(self)
+
+    def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:
+        frames = CounterMetricFamily("streetwatch_frames", "Frames per camera by what became of them.",
+                                     labels=["camera", "stage"])
+        queued = GaugeMetricFamily("streetwatch_frames_queued", "Analysed frames waiting for the detector.",
+                                   labels=["camera"])
+        online = GaugeMetricFamily("streetwatch_camera_online", "1 when the camera is online.", labels=["camera"])
+        for report in self.worker.health():
+            camera = report["camera_id"]
+            for stage in ("frames_decoded", "frames_analysed", "frames_dropped", "frames_processed"):
+                frames.add_metric([camera, stage.removeprefix("frames_")], report.get(stage, 0))
+            queued.add_metric([camera], report.get("queued", 0))
+            online.add_metric([camera], 1 if report.get("state") == "online" else 0)
+        yield frames
+        yield queued
+        yield online
+        if self.sink is not None:
+            events = CounterMetricFamily("streetwatch_events", "Events by how they left the worker.",
+                                         labels=["outcome"])
+            events.add_metric(["published"], self.sink.sent)
+            events.add_metric(["spooled"], self.sink.spooled)
+            yield events
+            stats = self.sink.spool.stats()
+            yield GaugeMetricFamily("streetwatch_spool_events", "Events waiting in the spool.", value=stats.size)
+            yield GaugeMetricFamily("streetwatch_spool_oldest_seconds", "Age of the oldest spooled event.",
+                                    value=stats.oldest_age_s or 0)
+            dropped = CounterMetricFamily("streetwatch_spool_dropped", "Events a full spool dropped.",
+                                          labels=["kind"])
+            dropped.add_metric(["update"], stats.dropped_updates)
+            dropped.add_metric(["start_or_end"], stats.dropped_critical)
+            yield dropped
+
+    def serve(self, port: int, address: str = "0.0.0.0") -> None:
+        start_http_server(port, addr=address, registry=self.registry)

@@ -104,8 +104,29 @@ def _database_unavailable(request: Request, exc: Exception) -> JSONResponse:
     return _json(503, UNAVAILABLE, {"Retry-After": "5"})
 
 
+def _method_not_allowed(request: Request, exc: Exception) -> JSONResponse:
+    """405 with an Allow header listing every method the path has, across all the routers that serve it."""
+    allowed = sorted({m for path_regex, methods in _route_table(request.app) if path_regex.match(request.url.path)
+                      for m in methods} - {"HEAD"})
+    if "GET" in allowed:
+        allowed.append("HEAD")
+    return JSONResponse({"detail": "Method Not Allowed"}, status_code=405, headers={"Allow": ", ".join(allowed)})
+
+
+def _route_table(app: Any) -> list[tuple[Any, set[str]]]:
+    table: list[tuple[Any, set[str]]] = []
+    for route in app.routes:
+        contexts = getattr(route, "effective_route_contexts", None)
+        for effective in (contexts() if callable(contexts) else [route]):
+            regex, methods = getattr(effective, "path_regex", None), getattr(effective, "methods", None)
+            if regex is not None and methods:
+                table.append((regex, set(methods)))
+    return table
+
+
 def install(app: FastAPI, max_body_bytes: int, timeout_s: float) -> None:
     """Handlers for outages of the database, then the guards around everything (outermost last)."""
+    app.add_exception_handler(405, _method_not_allowed)
     outages: tuple[Any, ...] = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
     for kind in outages:
         app.add_exception_handler(kind, _database_unavailable)
@@ -113,7 +134,8 @@ def install(app: FastAPI, max_body_bytes: int, timeout_s: float) -> None:
     def _database_refused(request: Request, exc: Exception) -> JSONResponse:
         log.error("%s %s: the database refused a value: %s", request.method, request.url.path,
                   redact(str(exc))[:300])
-        return _json(422, "数据库拒绝了该值 / the database refused a value in this request")
+        return JSONResponse({"detail": [{"loc": ["body"], "msg": "数据库拒绝了该值 / the database refused a value "
+                                         "in this request", "type": "value_error"}]}, status_code=422)
 
     app.add_exception_handler(DBAPIError, _database_refused)
     app.add_middleware(RequestTimeout, timeout_s=timeout_s)

@@ -57,30 +57,32 @@ class Api:
 MakeApi = Callable[..., Api]
 
 
+def open_api(stack: ExitStack, folder: Path, bus: BusConfig, database_url: str | None = None, serve: bool = False,
+             **settings: Any) -> Api:
+    """A started app with a logged-in user per role, closed with `stack`; `serve=True` runs it in a real uvicorn
+    server on loopback (for streaming, browsers and fuzzing)."""
+    url = database_url or f"sqlite:///{folder / 'cases.db'}"
+    cameras = settings.pop("cameras", ())
+    clock = settings.pop("clock", None)
+    config = ApiConfig(database_url=url, **settings)
+    app = create_app(config, bus, folder / "media", cameras=cameras, **({"clock": clock} if clock else {}))
+    base_url = stack.enter_context(serving(app)) if serve else None
+    client = stack.enter_context(httpx.Client(base_url=base_url, timeout=30) if base_url else TestClient(app))
+    api = Api(client, app, bus, base_url=base_url)
+    for role in ROLES:
+        app.state.users.add(role, role, password_for(role))
+        reply = client.post("/api/auth/token", data={"username": role, "password": password_for(role)})
+        api.tokens[role] = reply.json()["access_token"]
+    client.cookies.clear()  # every request in a test says who it is
+    return api
+
+
 @pytest.fixture
 def make_api(tmp_path: Path, redis_bus: BusConfig) -> Iterator[MakeApi]:
-    """`make_api(database_url=None, serve=False, **ApiConfig fields)`: a started app, closed at the end of the
-    test; `serve=True` runs it in a real uvicorn server on loopback (for streaming and browsers)."""
+    """`make_api(database_url=None, serve=False, **ApiConfig fields)`: see `open_api`; closed after the test."""
     with ExitStack() as stack:
-
-        def make(database_url: str | None = None, serve: bool = False, **settings: Any) -> Api:
-            url = database_url or f"sqlite:///{tmp_path / 'cases.db'}"
-            cameras = settings.pop("cameras", ())
-            clock = settings.pop("clock", None)
-            config = ApiConfig(database_url=url, **settings)
-            app = create_app(config, redis_bus, tmp_path / "media", cameras=cameras,
-                             **({"clock": clock} if clock else {}))
-            base_url = stack.enter_context(serving(app)) if serve else None
-            client = stack.enter_context(httpx.Client(base_url=base_url, timeout=30) if base_url else TestClient(app))
-            api = Api(client, app, redis_bus, base_url=base_url)
-            for role in ROLES:
-                app.state.users.add(role, role, password_for(role))
-                reply = client.post("/api/auth/token", data={"username": role, "password": password_for(role)})
-                api.tokens[role] = reply.json()["access_token"]
-            client.cookies.clear()  # every request in a test says who it is
-            return api
-
-        yield make
+        yield lambda database_url=None, serve=False, **settings: open_api(
+            stack, tmp_path, redis_bus, database_url, serve, **settings)
 
 
 @pytest.fixture

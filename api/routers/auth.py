@@ -7,13 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Form, HTTPException, Request, Response, status
 
 from api.auth import COOKIE, CurrentPrincipal
+from api.errors import COMMON, PROTECTED, ErrorOut
 from api.schemas import TokenOut
 
 router = APIRouter(prefix="/api/auth", tags=["auth 登录"])
 
 
-@router.post("/token", response_model=TokenOut, responses={401: {"description": "Wrong name or password"},
-                                                            429: {"description": "Too many failed logins"}})
+@router.post("/token", response_model=TokenOut, responses={
+    **COMMON, 401: {"model": ErrorOut, "description": "Wrong name or password"},
+    429: {"model": ErrorOut, "description": "Too many failed logins"}})
 def login(
     request: Request,
     response: Response,
@@ -40,13 +42,13 @@ def login(
     return TokenOut(access_token=token, expires_in=ttl, username=user.username, role=user.role.value)
 
 
-@router.get("/me")
+@router.get("/me", responses=PROTECTED)
 def me(principal: CurrentPrincipal) -> dict[str, str]:
     """当前用户 / who this token belongs to, and the role the dashboard shows actions for."""
     return {"username": principal.username, "role": principal.role.value}
 
 
-@router.post("/logout", status_code=204)
+@router.post("/logout", status_code=204, responses=PROTECTED)
 def logout(response: Response, principal: CurrentPrincipal) -> Response:
     """退出 / forget the browser cookie (tokens themselves expire on their own)."""
     response = Response(status_code=204)

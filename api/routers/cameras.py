@@ -8,11 +8,12 @@ import redis
 from fastapi import APIRouter, HTTPException, Path, Request
 
 from api.auth import Reader
+from api.errors import NOT_FOUND, PROTECTED
 from api.schemas import media_url
 from events import read_camera_health
 from streams.redact import redact
 
-router = APIRouter(prefix="/api/cameras", tags=["cameras 摄像头"])
+router = APIRouter(prefix="/api/cameras", tags=["cameras 摄像头"], responses=PROTECTED)
 
 STALE_AFTER_S = 30.0  # a worker reports every few seconds; silence this long means it is gone
 CameraId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
@@ -45,7 +46,7 @@ def list_cameras(request: Request, _reader: Reader) -> list[dict[str, Any]]:
     return _reports(request)
 
 
-@router.get("/{camera_id}", responses={404: {"description": "No such camera"}})
+@router.get("/{camera_id}", responses=NOT_FOUND)
 def get_camera(request: Request, camera_id: CameraId, _reader: Reader) -> dict[str, Any]:
     for report in _reports(request):
         if report["camera_id"] == camera_id:

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, HTTPException, Path, Query, Request
 
 from api.auth import Dispatcher, Reader
+from api.errors import CONFLICT, NOT_FOUND, PROTECTED, unprocessable
 from api.orm import utcnow
 from api.schemas import CaseDetailOut, CaseEventOut, CaseOut, CasePage, TimelineOut, TransitionIn
 from api.services.lifecycle import CaseStatus, Role, TransitionError, allowed_targets, may
@@ -14,10 +15,9 @@ from api.services.queries import CaseQuery, CursorError, Sort
 from api.services.workflow import CaseNotFound
 from zones import ProblemClass, ZoneKind
 
-router = APIRouter(prefix="/api/cases", tags=["cases 案件"])
+router = APIRouter(prefix="/api/cases", tags=["cases 案件"], responses=PROTECTED)
 
 CaseId = Annotated[int, Path(ge=1, le=2**63 - 1, description="案件编号 / case id")]
-_NOT_FOUND = {404: {"description": "No such case"}}
 
 
 def _not_found(case_id: int) -> HTTPException:
@@ -52,7 +52,7 @@ def list_cases(
         try:
             rows, next_cursor = finder.after(query, cursor or None, page_size, now)
         except CursorError as exc:
-            raise HTTPException(422, str(exc)) from None
+            raise unprocessable(("query", "cursor"), str(exc)) from None
         return CasePage(items=[CaseOut.of(r, now) for r in rows], total=None, page=None, page_size=page_size,
                         next_cursor=next_cursor)
     page = page or 1
@@ -74,7 +74,7 @@ def _detail(request: Request, case_id: int, role: Role) -> CaseDetailOut:
     )
 
 
-@router.get("/{case_id}", response_model=CaseDetailOut, response_model_by_alias=True, responses=_NOT_FOUND)
+@router.get("/{case_id}", response_model=CaseDetailOut, response_model_by_alias=True, responses=NOT_FOUND)
 def get_case(request: Request, case_id: CaseId, reader: Reader) -> CaseDetailOut:
     """案件详情 / one case: before and after evidence, every event, the timeline, and what the caller may do."""
     return _detail(request, case_id, reader.role)
@@ -82,7 +82,7 @@ def get_case(request: Request, case_id: CaseId, reader: Reader) -> CaseDetailOut
 
 @router.post(
     "/{case_id}/transitions", response_model=CaseDetailOut, response_model_by_alias=True,
-    responses={**_NOT_FOUND, 409: {"description": "The life cycle does not allow this move now"}},
+    responses={**NOT_FOUND, **CONFLICT},
 )
 def transition(request: Request, case_id: CaseId, body: TransitionIn, user: Dispatcher) -> CaseDetailOut:
     """流转 / move a case: confirm, dismiss (with a reason), dispatch, resolve, close, reopen."""

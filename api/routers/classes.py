@@ -9,9 +9,10 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 
 from api.auth import Reader
+from api.errors import PROTECTED
 from zones.coverage import CoverageReport, coverage_for_config
 
-router = APIRouter(prefix="/api", tags=["classes 问题类别"])
+router = APIRouter(prefix="/api", tags=["classes 问题类别"], responses=PROTECTED)
 
 
 @router.get("/classes", response_model=CoverageReport)

@@ -8,9 +8,10 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from sse_starlette import EventSourceResponse
 
 from api.auth import Reader
+from api.errors import PROTECTED
 from api.services.live import STREAM_ID
 
-router = APIRouter(prefix="/api", tags=["live 实时告警"])
+router = APIRouter(prefix="/api", tags=["live 实时告警"], responses=PROTECTED)
 
 
 @router.get(

@@ -10,9 +10,10 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from api.auth import Reader
+from api.errors import PROTECTED
 from api.orm import OPEN_STATUSES, CaseRow
 
-router = APIRouter(prefix="/api", tags=["map 地图"])
+router = APIRouter(prefix="/api", tags=["map 地图"], responses=PROTECTED)
 
 _MAX_OPEN_CASES = 5000
 

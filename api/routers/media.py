@@ -6,14 +6,15 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse
 
 from api.auth import Reader
+from api.errors import NOT_FOUND, PROTECTED
 
-router = APIRouter(tags=["evidence 证据"])
+router = APIRouter(tags=["evidence 证据"], responses=PROTECTED)
 
 _MAX_PATH = 1024
 _MAX_PART = 255
 
 
-@router.get("/media/{relative:path}", response_class=FileResponse, responses={404: {"description": "No such file"}})
+@router.get("/media/{relative:path}", response_class=FileResponse, responses=NOT_FOUND)
 def evidence(request: Request, relative: str, _reader: Reader) -> FileResponse:
     if len(relative) > _MAX_PATH or any(len(part.encode()) > _MAX_PART for part in relative.split("/")) \
             or "\x00" in relative:

@@ -7,10 +7,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 
 from api.auth import Reader
+from api.errors import PROTECTED
 from api.orm import utcnow
 from api.services.stats import figures
 
-router = APIRouter(prefix="/api", tags=["figures 统计"])
+router = APIRouter(prefix="/api", tags=["figures 统计"], responses=PROTECTED)
 
 
 @router.get("/stats")

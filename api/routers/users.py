@@ -8,11 +8,12 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Admin
+from api.errors import CONFLICT, NOT_FOUND, PROTECTED, unprocessable
 from api.schemas import UtcDatetime
 from api.services.lifecycle import Role
 from api.services.users import USERNAME, User, UserError, generate_password
 
-router = APIRouter(prefix="/api/users", tags=["users 用户"])
+router = APIRouter(prefix="/api/users", tags=["users 用户"], responses=PROTECTED)
 
 Username = Annotated[str, Path(pattern=USERNAME.pattern)]
 
@@ -57,22 +58,24 @@ def list_users(request: Request, _admin: Admin) -> list[UserOut]:
     return [UserOut.of(u) for u in request.app.state.users.list()]
 
 
-@router.post("", response_model=UserCreated, status_code=201)
+@router.post("", response_model=UserCreated, status_code=201, responses=CONFLICT)
 def add_user(request: Request, body: UserIn, _admin: Admin) -> UserCreated:
     """新建账号 / create an account; a generated password is returned once and never stored in clear."""
     password = body.password or generate_password()
     try:
         user = request.app.state.users.add(body.username, body.role, password, body.display_name)
     except UserError as exc:
-        raise HTTPException(409 if "exists" in str(exc) else 422, str(exc)) from None
+        if "exists" in str(exc):
+            raise HTTPException(409, str(exc)) from None
+        raise unprocessable(("body", "password" if "password" in str(exc) else "username"), str(exc)) from None
     return UserCreated(**UserOut.of(user).model_dump(), password=None if body.password else password)
 
 
-@router.patch("/{username}", response_model=UserOut, responses={404: {"description": "No such user"}})
+@router.patch("/{username}", response_model=UserOut, responses=NOT_FOUND)
 def change_user(request: Request, username: Username, body: UserPatch, admin: Admin) -> UserOut:
     """改角色或停用 / change a role, or disable an account (its tokens stop working at their expiry)."""
     if username == admin.username and body.active is False:
-        raise HTTPException(422, "不能停用自己 / you cannot disable your own account")
+        raise unprocessable(("body", "active"), "不能停用自己 / you cannot disable your own account")
     try:
         return UserOut.of(request.app.state.users.update(username, body.role, body.active))
     except UserError as exc:

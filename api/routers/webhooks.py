@@ -9,10 +9,11 @@ from pydantic import BaseModel
 from sqlalchemy import select
 
 from api.auth import Admin
+from api.errors import PROTECTED
 from api.orm import WebhookDeliveryRow
 from api.schemas import UtcDatetime
 
-router = APIRouter(prefix="/api/webhooks", tags=["webhooks 外部推送"])
+router = APIRouter(prefix="/api/webhooks", tags=["webhooks 外部推送"], responses=PROTECTED)
 
 
 class DeliveryOut(BaseModel):

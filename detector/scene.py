@@ -6,9 +6,9 @@ group. The frame is letterboxed (aspect ratio kept, grey padding), as the networ
 squashing it to a square ruins the result. `SceneMap` keeps that geometry, so a zone polygon drawn
 in normalised image coordinates lands on the right label pixels.
 
-Two variants of the same network are shared: `ade20k150` (float, 150 classes, logits out, about
-four times slower) and `ade20k32-int8` (the first 31 classes only: water and sea, road, sidewalk,
-table, but no awning, booth, bag, box or ashcan; argmax out).
+Two variants of the same network are shared: `ade20k150` (float, 150 classes, logits out, 1.5 to
+3.5 times slower here) and `ade20k32-int8` (the first 31 classes only: water and sea, road,
+sidewalk, table, but no awning, booth, bag, box or ashcan; argmax out).
 """
 
 from __future__ import annotations

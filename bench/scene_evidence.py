@@ -131,43 +131,52 @@ def separation_table(figures: dict, baselines: dict) -> str:
     return "\n".join(lines)
 
 
-def timed(run: Callable[[], object], repeats: int) -> float:
-    """Median wall milliseconds of `repeats` calls of `run`."""
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append((time.perf_counter() - start) * 1000)
-    return statistics.median(times)
-
-
 def cost_table(frames: list[np.ndarray], threads: int, batch: int, repeats: int) -> tuple[str, dict]:
-    """ms per frame: each variant one frame per call and `batch` per call; a YOLO detect of the same frames."""
+    """ms per frame of each variant (one frame per call, `batch` per call) and of a YOLO detect of the same
+    frames, interleaved round by round so that other jobs on the machine weigh on all alike; ratios are
+    taken per round against that round's YOLO time, then the median."""
     from detector import Detector, DetectorConfig
 
     detector = Detector(DetectorConfig())
-    detector.detect(frames[:1])
-    yolo = timed(lambda: [detector.detect([f]) for f in frames], repeats) / len(frames)
-    rows, costs = [], {"yolo_detect_ms": yolo}
+    runs: dict[str, Callable[[], object]] = {"yolo": lambda: [detector.detect([f]) for f in frames]}
+    maps: dict[str, list[SceneMap]] = {}
     for variant in ("ade20k150", "ade20k32-int8"):
         single = SceneSegmenter(SceneConfig(variant=variant, threads=threads))
         batched = SceneSegmenter(SceneConfig(variant=variant, threads=threads, max_batch=batch))
-        single.segment(frames[:1])
-        batched.segment(frames[:batch])
-        boxing = timed(lambda s=single: [letterbox(f, s.size) for f in frames], repeats) / len(frames)
-        one = timed(lambda s=single: [s.segment([f]) for f in frames], repeats) / len(frames)
-        many = timed(lambda s=batched: s.segment(frames), repeats) / len(frames)
-        maps = single.segment(frames)
-        shares = timed(lambda ms=maps: [zone_shares(m, ZONES) for m in ms], repeats) / len(frames)
-        costs[variant] = {"single_ms": one, "batch_ms": many, "letterbox_ms": boxing, "zone_shares_ms": shares}
-        rows.append(f"| {variant} | {one:.0f} | {many:.0f} | {boxing:.1f} | {shares:.2f} | {one / yolo:.1f} | "
-                    f"{one / 10 / yolo:.2f} |")
+        maps[variant] = single.segment(frames)
+        runs[f"{variant} letterbox"] = lambda s=single: [letterbox(f, s.size) for f in frames]
+        runs[f"{variant} single"] = lambda s=single: [s.segment([f]) for f in frames]
+        runs[f"{variant} batch"] = lambda s=batched: s.segment(frames)
+        runs[f"{variant} shares"] = lambda ms=maps[variant]: [zone_shares(m, ZONES) for m in ms]
+    for run in runs.values():
+        run()  # warm-up: first calls allocate
+    wall: dict[str, list[float]] = {name: [] for name in runs}
+    cpu: dict[str, list[float]] = {name: [] for name in runs}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            c0, w0 = time.process_time(), time.perf_counter()
+            run()
+            wall[name].append((time.perf_counter() - w0) * 1000 / len(frames))
+            cpu[name].append((time.process_time() - c0) * 1000 / len(frames))
+    med = {name: statistics.median(values) for name, values in wall.items()}
+    costs: dict = {"wall_ms": wall, "cpu_ms": cpu}
+    rows = []
+    for variant in ("ade20k150", "ade20k32-int8"):
+        ratios = [s / y for s, y in zip(wall[f"{variant} single"], wall["yolo"], strict=True)]
+        ratio = statistics.median(ratios)
+        cpu_ratio = statistics.median(cpu[f"{variant} single"]) / statistics.median(cpu["yolo"])
+        rows.append(
+            f"| {variant} | {med[f'{variant} single']:.0f} | {med[f'{variant} batch']:.0f} | "
+            f"{med[f'{variant} letterbox']:.1f} | {med[f'{variant} shares']:.2f} | "
+            f"{ratio:.2f} ({min(ratios):.2f}-{max(ratios):.2f}) | {cpu_ratio:.2f} | {ratio / 10:.2f} |"
+        )
     head = [
-        f"YOLO detect (`detector.Detector`, default model) of the same frames: {yolo:.0f} ms per frame",
+        f"YOLO detect (`detector.Detector`, default model) of the same frames: {med['yolo']:.0f} ms wall, "
+        f"{statistics.median(cpu['yolo']):.0f} ms CPU per frame",
         "",
         f"| variant | ms/frame, 1 per call | ms/frame, {batch} per call | of which letterbox | "
-        "zone_shares ms (2 zones) | × YOLO | × YOLO at 1 frame in 10 |",
-        "|---|---|---|---|---|---|---|",
+        "zone_shares ms (2 zones) | × YOLO, wall (rounds' range) | × YOLO, CPU | × YOLO at 1 frame in 10 |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     return "\n".join(head + rows), costs
 
@@ -178,7 +187,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--min-frames", type=int, default=12, help="frames taken at least from a short clip")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--batch", type=int, default=4, help="frames per call in the batched timing")
-    parser.add_argument("--repeats", type=int, default=3, help="timing rounds (median)")
+    parser.add_argument("--repeats", type=int, default=5, help="timing rounds (median)")
     parser.add_argument("--cost-frames", type=int, default=8, help="frames of the residential clip timed")
     parser.add_argument("--json", type=Path, help="write every figure as JSON here")
     parser.add_argument("--costs-only", action="store_true", help="only the cost table")

@@ -2,9 +2,10 @@
 and how far that share stands above what the same zone shows on frames known to be clear.
 
 Why a baseline: the ADE20K segmenter is not a water detector. It calls some dry asphalt water
-(11-18 % of the residential clip, 36 % of a blue-tinted stop line) and a close-up of a dry pothole
-sea. Those mistakes are stable for a fixed camera and zone, so each zone learns its own level from
-frames the centre marked clear, and only the excess over that level is evidence. A raw threshold
+(14 % of the residential clip's frames on average, up to 26 %; up to 66 % of the lower half of a
+blue-tinted stop line) and a close-up of a dry pothole sea (docs/scene-and-classifiers.md). Those
+mistakes are stable for a fixed camera and zone, so each zone learns its own level from frames
+the centre marked clear, and only the excess over that level is evidence. A raw threshold
 cannot do that: a dry zone of one camera shows more "water" than a wet pothole of another.
 """
 

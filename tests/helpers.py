@@ -26,3 +26,20 @@ def make_event(camera: str, zone: str, problem: str, start: float, state: str = 
         "since_s": start - 5, "confidence": 0.7, "bbox": (0.1, 0.2, 0.3, 0.4), "label": "car", "track_id": track,
         "priority": priority, **extra,
     })
+
+
+def require_tool(name: str, why: str) -> str:
+    """The path of a system tool a test needs; skipped on a developer's machine without it, a failure in CI
+    (STREETWATCH_REQUIRE_TOOLS=1, set by .ci/run, where dev.sh has installed everything)."""
+    import os
+    import shutil
+
+    import pytest
+
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} is not installed ({why}); ./dev.sh test installs it"
+        if os.environ.get("STREETWATCH_REQUIRE_TOOLS") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path

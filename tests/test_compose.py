@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+
+from tests.helpers import require_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -27,9 +28,7 @@ def _sources_and_targets(service: dict[str, Any]) -> set[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def compose() -> dict[str, Any]:
-    tool = shutil.which("docker-compose")
-    if tool is None:
-        pytest.skip("docker-compose is not installed")
+    tool = require_tool("docker-compose", "it validates docker-compose.yml")
     result = subprocess.run(
         [tool, "-f", "docker-compose.yml", "config"], cwd=ROOT, capture_output=True, text=True, timeout=60
     )

@@ -15,10 +15,11 @@ from bench.decode import render as render_decode
 from bench.detect import render as render_detect
 from cli.bench_command import bench_command
 from tests.conftest import ASSETS, RESIDENTIAL
+from tests.helpers import require_tool
 
 # 3.8 s of 1080p H.264 with a key frame every 0.48 s: the quickest clip where both modes analyse.
 PEDESTRIAN = ASSETS / "video" / "pedestrian-street-1080p.mp4"
-HAS_FFMPEG = shutil.which("ffmpeg") is not None
+HAS_FFMPEG = shutil.which("ffmpeg") is not None  # required in CI: see test_ffmpeg_is_there_in_ci
 
 
 @pytest.fixture(scope="module")
@@ -105,3 +106,8 @@ def test_detect_bench_compares_our_detector_with_raw_ultralytics() -> None:
     # Parked cars are on every frame; ours keeps only labels the evidence map uses.
     assert 0 < report.boxes_ours <= report.boxes_raw
     assert "ours-single" in render_detect(report, markdown=True)
+
+
+def test_ffmpeg_is_there_in_ci() -> None:
+    """The decode benchmark's reference must not quietly vanish from CI."""
+    require_tool("ffmpeg", "the decode benchmark's reference")

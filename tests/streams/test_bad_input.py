@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 import functools
-import shutil
 import subprocess
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from detector import Detections, TrackerConfig
 from streams import CameraState, FileSource, Frame, SourceConfig
 from tests.conftest import ASSETS, HIGHWAY, RESIDENTIAL
+from tests.helpers import require_tool
 from tests.streams.test_live_source import live, reading, wait_for
 from worker import CameraConfig, CameraPipeline
 from worker.feeds import FrameQueues
@@ -61,11 +60,11 @@ def test_the_pipeline_restarts_its_tracks_when_the_resolution_changes():
     assert pipeline.tracker is not tracker
 
 
-@pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="ffmpeg makes the HLS segments (dev.sh installs it)")
 def test_an_hls_stream_over_http_is_read(tmp_path: Path):
     hls = tmp_path / "hls"
     hls.mkdir()
-    subprocess.run(["ffmpeg", "-hide_banner", "-loglevel", "error", "-i", str(STOPLINE), "-c", "copy", "-f", "hls",
+    ffmpeg = require_tool("ffmpeg", "it makes the HLS segments")
+    subprocess.run([ffmpeg, "-hide_banner", "-loglevel", "error", "-i", str(STOPLINE), "-c", "copy", "-f", "hls",
                     "-hls_time", "2", "-hls_list_size", "0", str(hls / "index.m3u8")], check=True, timeout=60)
     server = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(hls)))
     threading.Thread(target=server.serve_forever, daemon=True).start()

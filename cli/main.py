@@ -172,6 +172,8 @@ def worker(
         running.stop()
         running.join(10)
         waiting = sink.close(timeout_s=10)
+        logging.getLogger("streetwatch").info("events: %d handed over, %d published, %d waiting in the spool",
+                                              sink.handed_over, sink.sent, waiting)
         if lease is not None:
             lease.release()
     if waiting:

@@ -49,11 +49,14 @@ class WorkerMetrics(Collector):
         if self.sink is not None:
             events = CounterMetricFamily("streetwatch_events", "Events by how they left the worker.",
                                          labels=["outcome"])
+            events.add_metric(["handed_over"], self.sink.handed_over)
             events.add_metric(["published"], self.sink.sent)
-            events.add_metric(["spooled"], self.sink.spooled)
+            events.add_metric(["dropped_in_memory"], self.sink.dropped_in_memory)
             yield events
             stats = self.sink.spool.stats()
             yield GaugeMetricFamily("streetwatch_spool_events", "Events waiting in the spool.", value=stats.size)
+            yield CounterMetricFamily("streetwatch_spool_resent", "Events sent again after Redis lost its data.",
+                                      value=stats.resent)
             yield GaugeMetricFamily("streetwatch_spool_oldest_seconds", "Age of the oldest spooled event.",
                                     value=stats.oldest_age_s or 0)
             dropped = CounterMetricFamily("streetwatch_spool_dropped", "Events a full spool dropped.",

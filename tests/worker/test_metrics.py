@@ -1,0 +1,36 @@
+"""The worker's Prometheus metrics after a real replay through the real spool and Redis."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from prometheus_client import generate_latest
+from prometheus_client.parser import text_string_to_metric_families
+
+from cli.config import load_config
+from events import BusConfig, spooling_sink
+from tests.e2e.conftest import DATA
+from worker import Worker
+from worker.metrics import WorkerMetrics
+
+
+def test_a_replayed_camera_shows_its_frames_inference_and_events(detector, redis_bus: BusConfig, tmp_path: Path):
+    settings = load_config(DATA / "residential.yaml")
+    sink = spooling_sink(redis_bus.model_copy(update={"spool_dir": str(tmp_path / "spool")}), "metrics")
+    worker = Worker(settings, sink, detector=detector)
+    worker.metrics = WorkerMetrics(worker, sink)
+    worker.start()
+    worker.join(300)
+    assert sink.flush(30)
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in text_string_to_metric_families(generate_latest(worker.metrics.registry).decode())
+               for s in family.samples}
+    camera = (("camera", "resi-1"),)
+    analysed = samples[("streetwatch_frames_total", (*camera, ("stage", "analysed")))]
+    assert analysed == worker.frames_processed["resi-1"] > 100
+    assert samples[("streetwatch_frames_total", (*camera, ("stage", "decoded")))] > analysed
+    assert samples[("streetwatch_inference_seconds_count", ())] == worker.batches
+    published = samples[("streetwatch_events_total", (("outcome", "published"),))]
+    assert published == samples[("streetwatch_events_total", (("outcome", "handed_over"),))] == sink.sent > 0
+    assert samples[("streetwatch_spool_events", ())] == 0
+    sink.close()

@@ -32,6 +32,8 @@ from api.services.users import UserStore, shared_secret
 from api.services.verification import Verifier
 from api.services.webhooks import WebhookSender
 from api.services.workflow import Workflow
+from api.services.zone_store import ZoneStore
+from api.services.zone_sync import Calibrations, ZoneSync
 from events import BusConfig, EvidenceStore, redis_client
 
 if TYPE_CHECKING:
@@ -109,6 +111,12 @@ def create_app(
     state.evidence = EvidenceStore(media_dir)
     state.bus_watch = bus_watch
     state.users = UserStore(sessions)
+    state.zone_store = ZoneStore(sessions, clock)
+    state.calibrations = Calibrations(sessions, clock)
+    state.zone_sync = ZoneSync(state.zone_store, state.calibrations, client, bus, [c.id for c in cameras])
+    for camera in cameras:  # the configuration seeds a camera's zones once; then the store wins
+        state.zone_store.seed(camera.id, camera.zones)
+    background.add("zones", state.zone_sync.resync, 30.0)  # sets Redis lost (a restart without data) come back
     state.tokens = TokenService(shared_secret(sessions), timedelta(hours=config.auth.token_ttl_h))
     state.login_limiter = LoginLimiter(bus.redis_url, config.auth.login_attempts_per_minute, f"{bus.stream}:login")
     state.consumer = None

@@ -205,3 +205,65 @@ class SettingRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
+
+
+MAP_SCOPE = "@map"  # zones drawn on the map (lon/lat) rather than on one camera; no camera id has an @
+
+
+class ZoneRow(Base):
+    """A zone as it is now, on a camera (or on the map: camera_id MAP_SCOPE)."""
+
+    __tablename__ = "zones"
+
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    zone_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ZoneVersionRow(Base):
+    """Every version of every zone, deletions included: who, when, what."""
+
+    __tablename__ = "zone_versions"
+    __table_args__ = (UniqueConstraint("camera_id", "zone_id", "version", name="uq_zone_version"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    zone_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(16))  # created, updated, deleted, restored, imported
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)  # None: deleted
+    author: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    note: Mapped[str | None] = mapped_column(String(500), nullable=True)
+
+
+class CalibrationRow(Base):
+    """Point pairs between a camera's image (0..1) and the map (lon, lat), for its homography."""
+
+    __tablename__ = "camera_calibrations"
+
+    camera_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    pairs: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    version: Mapped[int] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WhatIfRow(Base):
+    """A what-if run: draft zones against the saved ones, on a camera's recording or an uploaded clip."""
+
+    __tablename__ = "whatif_jobs"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    status: Mapped[str] = mapped_column(String(16))  # queued, running, done, failed
+    source: Mapped[str] = mapped_column(String(16))  # recording, upload
+    request: Mapped[dict[str, Any]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    error: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)

@@ -17,7 +17,7 @@ from cli.config import AppConfig
 from events import EvidenceStore, HealthPublisher, SpoolingPublisher, redis_client, spooling_sink
 from events.control import ControlListener, publish_result
 from worker import Worker
-from worker.control import control_handler
+from worker.control import control_handler, zones_from_redis
 
 log = logging.getLogger(__name__)
 
@@ -60,12 +60,16 @@ def run_demo(settings: AppConfig, duration: float | None) -> None:
 
     health = HealthPublisher(settings.bus, worker_name="demo") if use_redis else None
     control = redis_client(settings.bus.redis_url)
-    running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health,
+    if use_redis:  # the zones operators saved (seeded from the file on the first run)
+        application.state.zone_sync.publish()
+    cameras = zones_from_redis(control, settings.bus, settings.cameras) if use_redis else settings.cameras
+    running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health, cameras=cameras,
                      verify_sink=(lambda result: publish_result(control, settings.bus, result)) if use_redis else None)
     running.start()
     if use_redis:
-        ControlListener(settings.bus, control_handler(running, sink if isinstance(sink, SpoolingPublisher) else None),
-                        running.stop_event, control).start()
+        spool = sink if isinstance(sink, SpoolingPublisher) else None
+        ControlListener(settings.bus, control_handler(running, spool, control, settings.bus), running.stop_event,
+                        control).start()
     base = f"http://{settings.api.host}:{settings.api.port}"
     cameras = ", ".join(f"{c.id} ← {c.source.url}" for c in settings.cameras)
     typer.echo(

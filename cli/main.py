@@ -134,7 +134,7 @@ def worker(
     from events import EvidenceStore, HealthPublisher, ShardLease, redis_client, spooling_sink
     from events.control import ControlListener, publish_result
     from worker import Worker, parse_shard, select_shard
-    from worker.control import control_handler
+    from worker.control import adopt_saved_calibrations, control_handler, zones_from_redis
     from worker.metrics import WorkerMetrics
 
     _setup_logging(verbose)
@@ -154,16 +154,19 @@ def worker(
         cameras = select_shard(cameras, index, count)
         logging.getLogger("streetwatch").info("shard %d/%d: %d of %d cameras", index, count, len(cameras),
                                               len(settings.cameras))
+    control = redis_client(settings.bus.redis_url)
+    cameras = zones_from_redis(control, settings.bus, cameras)  # what operators saved wins over the YAML
     sink = spooling_sink(settings.bus, f"shard-{index}-of-{count}" if shard else "worker")
     health = HealthPublisher(settings.bus, worker_name=socket.gethostname())
-    control = redis_client(settings.bus.redis_url)
     running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health, cameras=cameras,
                      verify_sink=lambda result: publish_result(control, settings.bus, result))
     if settings.scheduler.metrics_port:
         running.metrics = WorkerMetrics(running, sink)
         running.metrics.serve(settings.scheduler.metrics_port)
     running.start()
-    ControlListener(settings.bus, control_handler(running, sink), running.stop_event, control).start()
+    adopt_saved_calibrations(running, control, settings.bus)
+    ControlListener(settings.bus, control_handler(running, sink, control, settings.bus), running.stop_event,
+                    control).start()
     stop_on_signals(running.stop)
     try:
         while running.alive:

@@ -73,11 +73,23 @@ class ResendRequest(BaseModel):
     reason: str = Field("", max_length=200)
 
 
-ControlMessage = Annotated[VerifyRequest | ResendRequest, Field(discriminator="type")]
+class ZonesChanged(BaseModel):
+    """A camera's zones changed: its worker reads the new set (events.zonesync) and uses it at once."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["zones"] = "zones"
+    camera_id: str = Field(pattern=_IDENT)
+    revision: int = Field(ge=0)
+    sent_at: float = Field(ge=0, description="Unix time of the save, for the reload's latency.")
+
+
+ControlMessage = Annotated[VerifyRequest | ResendRequest | ZonesChanged, Field(discriminator="type")]
+AnyControl = VerifyRequest | ResendRequest | ZonesChanged
 _CONTROL = TypeAdapter(ControlMessage)
 
 
-def publish_request(client: redis.Redis, bus: BusConfig, request: VerifyRequest | ResendRequest) -> str:
+def publish_request(client: redis.Redis, bus: BusConfig, request: AnyControl) -> str:
     reply = client.xadd(control_stream(bus), {"message": request.model_dump_json()}, maxlen=10_000, approximate=True)
     return reply.decode() if isinstance(reply, bytes) else str(reply)
 
@@ -93,7 +105,7 @@ class ControlListener(threading.Thread):
     out. Redis trouble is retried with backoff; a bad message is logged and skipped.
     """
 
-    def __init__(self, bus: BusConfig, handler: Callable[[VerifyRequest | ResendRequest], object],
+    def __init__(self, bus: BusConfig, handler: Callable[[AnyControl], object],
                  stop: threading.Event,
                  client: redis.Redis | None = None) -> None:
         super().__init__(name="control-listener", daemon=True)

@@ -70,7 +70,8 @@ def open_api(stack: ExitStack, folder: Path, bus: BusConfig, database_url: str |
     client = stack.enter_context(httpx.Client(base_url=base_url, timeout=30) if base_url else TestClient(app))
     api = Api(client, app, bus, base_url=base_url)
     for role in ROLES:
-        app.state.users.add(role, role, password_for(role))
+        if app.state.users.get(role) is None:  # a second app on the same database keeps its accounts
+            app.state.users.add(role, role, password_for(role))
         reply = client.post("/api/auth/token", data={"username": role, "password": password_for(role)})
         api.tokens[role] = reply.json()["access_token"]
     client.cookies.clear()  # every request in a test says who it is

@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from detector import DetectorConfig, TrackerConfig
 from streams import SourceConfig
 from zones import RulesConfig, ZoneConfig
+from zones.homography import Homography, PointPair
 
 
 def _require_unique(ids: list[str], rule: str) -> None:
@@ -25,6 +26,9 @@ class CameraConfig(BaseModel):
     )
     source: SourceConfig
     zones: list[ZoneConfig] = Field(default_factory=list)
+    calibration: list[PointPair] = Field(
+        default_factory=list, description="Image/map point pairs (at least 4) tying the image to the map: events get "
+        "lon/lat from their anchor, and map zones project into the camera. Usually entered in the dashboard.")
 
     @field_validator("location")
     @classmethod
@@ -32,6 +36,13 @@ class CameraConfig(BaseModel):
         if location is not None and not (-180 <= location[0] <= 180 and -90 <= location[1] <= 90):
             raise ValueError(f"location must be [lon, lat] with lon in -180..180 and lat in -90..90, got {location}")
         return location
+
+    @field_validator("calibration")
+    @classmethod
+    def _fits(cls, pairs: list[PointPair]) -> list[PointPair]:
+        if pairs:
+            Homography.from_pairs(pairs)  # ValueError says why the pairs cannot define one
+        return pairs
 
     @field_validator("zones")
     @classmethod

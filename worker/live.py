@@ -23,6 +23,8 @@ from worker.feeds import CameraFeed, FrameQueues
 from worker.pipeline import CameraPipeline
 from worker.runner import EventSink, deliver
 from worker.verification import CameraChecks, ResultSink
+from zones import ZoneConfig
+from zones.homography import Homography
 
 if TYPE_CHECKING:
     from worker.metrics import WorkerMetrics
@@ -46,6 +48,9 @@ class Worker:
         self.config = config
         self.verify_sink = verify_sink
         self.metrics: WorkerMetrics | None = None  # set by whoever serves them
+        self.on_zones_applied: Callable[[str, object], None] | None = None
+        self._new_zones: dict[str, tuple[list[ZoneConfig], object, Homography | None]] = {}
+        self._zones_lock = threading.Lock()
         self.sink = sink
         self.evidence = evidence
         self.health_sink = health_sink
@@ -158,12 +163,35 @@ class Worker:
         self.batches += 1
         for frame, found in zip(batch, detections, strict=True):
             try:
+                self._apply_new_zones(frame)
                 events = self.pipelines[frame.camera_id].process(frame, found)
                 self.frames_processed[frame.camera_id] += 1
                 if events:
                     deliver(events, self._evidence_frame(frame), self.evidence, self.sink)
             except Exception:
                 log.exception("camera %s: frame %d failed", frame.camera_id, frame.seq)
+
+    def replace_zones(self, camera_id: str, zones: list[ZoneConfig], token: object = None,
+                      homography: Homography | None = None) -> bool:
+        """New zones for a camera, used from its next analysed frame (called from any thread); `token` comes
+        back through `on_zones_applied` once they are in use. False when this worker does not run the camera."""
+        if camera_id not in self.pipelines:
+            return False
+        with self._zones_lock:
+            self._new_zones[camera_id] = (zones, token, homography)
+        return True
+
+    def _apply_new_zones(self, frame: Frame) -> None:
+        with self._zones_lock:
+            pending = self._new_zones.pop(frame.camera_id, None)
+        if pending is None:
+            return
+        zones, token, homography = pending
+        events = self.pipelines[frame.camera_id].reload_zones(zones, frame.ts_s, homography)
+        if events:
+            deliver(events, frame, self.evidence, self.sink)
+        if self.on_zones_applied is not None:
+            self.on_zones_applied(frame.camera_id, token)
 
     def _evidence_frame(self, analysed: Frame) -> Frame:
         """The main stream's latest key frame when the camera is analysed on a substream (boxes are

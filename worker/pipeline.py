@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -10,19 +11,10 @@ from detector import Detections, Tracker, TrackerConfig
 from streams import Frame
 from worker.config import CameraConfig
 from worker.verification import CameraChecks
-from zones import (
-    CLASS_INFO,
-    Coverage,
-    Event,
-    ProblemClass,
-    Rule,
-    RulesConfig,
-    ZoneMap,
-    anchor_points,
-    build_rule,
-    class_coverage,
-    normalise_boxes,
-)
+from zones import CLASS_INFO, Coverage, Event, ProblemClass, Rule, RulesConfig, ZoneConfig, ZoneMap, build_rule
+from zones import class_coverage as coverage_of
+from zones.context import FrameContext
+from zones.homography import Homography
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +23,8 @@ class CameraPipeline:
     """Everything after the detector for one camera; detection itself is batched outside.
 
     A class gets a rule only when the loaded models can see it (`model_labels` are their evidence
-    labels); a watched class nobody can see is reported in `uncovered` and raises nothing.
+    labels); a watched class nobody can see is reported in `uncovered` and raises nothing. Zones can
+    be replaced while it runs (`reload_zones`): unchanged zones keep their state.
     """
 
     def __init__(
@@ -44,29 +37,72 @@ class CameraPipeline:
     ) -> None:
         self.camera = camera
         self.checks = checks
-        self.zone_map = ZoneMap(camera.zones)
-        self.zone_ids = [z.id for z in camera.zones]
+        self.rules_config = rules
+        self._available = frozenset(model_labels)
         self._tracker_config = tracker
         self.tracker = self._new_tracker()
         self._frame_size: tuple[int, int] | None = None
+        self._last_ts: float | None = None
         self.rules: list[Rule] = []
         self.uncovered: set[ProblemClass] = set()
-        available = frozenset(model_labels)
-        watched = {problem for zone in camera.zones for problem in zone.classes}
-        for problem in sorted(watched):
-            if class_coverage(problem, available) is Coverage.NONE:
-                self.uncovered.add(problem)
-                continue
-            self.rules.append(build_rule(camera.id, problem, camera.zones, rules, CLASS_INFO[problem].evidence.subject
-                                         & available))
+        self.homography = Homography.from_pairs(camera.calibration) if camera.calibration else None
+        self._set_zones(camera.zones)
+        self.rules = [self._rule(problem) for problem in self._covered()]
+        self._relabel()
+
+    @property
+    def zones(self) -> list[ZoneConfig]:
+        return self.zone_map.zones
+
+    def _set_zones(self, zones: Sequence[ZoneConfig]) -> None:
+        self.zone_map = ZoneMap(zones)
+        self.zone_ids = [z.id for z in zones]
+        self._scheduled = any(zone.schedule for zone in zones)
+        watched = {problem for zone in zones for problem in zone.classes}
+        self.uncovered = {p for p in watched if coverage_of(p, self._available) is Coverage.NONE}
         if self.uncovered:
             log.warning(
                 "camera %s: no loaded model sees %s; those classes raise nothing here (see `streetwatch models`)",
-                camera.id, ", ".join(sorted(self.uncovered)),
+                self.camera.id, ", ".join(sorted(self.uncovered)),
             )
+
+    def _covered(self) -> list[ProblemClass]:
+        watched = {problem for zone in self.zones for problem in zone.classes}
+        return sorted(watched - self.uncovered)
+
+    def _rule(self, problem: ProblemClass) -> Rule:
+        labels = CLASS_INFO[problem].evidence.subject & self._available
+        return build_rule(self.camera.id, problem, self.zones, self.rules_config, labels)
+
+    def _relabel(self) -> None:
         wanted = set().union(*(r.labels | r.helper_labels for r in self.rules)) if self.rules else set()
         self._labels = np.array(sorted(wanted), dtype=object)
-        self._scheduled = any(zone.schedule for zone in camera.zones)
+
+    def reload_zones(self, zones: Sequence[ZoneConfig], ts_s: float | None = None,
+                     homography: Homography | None = None) -> list[Event]:
+        """New zones without a restart: the tracker and the state of unchanged zones survive; episodes in
+        changed or deleted zones (and of classes no zone watches any more) end with an `end` event."""
+        at = ts_s if ts_s is not None else (self._last_ts or 0.0)
+        if homography is not None:
+            self.homography = homography
+        self._set_zones(zones)
+        events: list[Event] = []
+        covered = set(self._covered())
+        kept: list[Rule] = []
+        for rule in self.rules:
+            if rule.problem in covered:
+                events += rule.retarget(self.zones, self.rules_config.for_class(rule.problem), at)
+                kept.append(rule)
+            else:
+                events += rule.close(at)
+        have = {rule.problem for rule in kept}
+        self.rules = kept + [self._rule(problem) for problem in sorted(covered - have)]
+        self._relabel()
+        self.camera = self.camera.model_copy(update={"zones": list(zones)})
+        if self.checks is not None:
+            self.checks.zones = {z.id: z for z in zones}
+        log.info("camera %s: zones now %s", self.camera.id, ", ".join(self.zone_ids) or "none")
+        return self._placed(events)
 
     def process(self, frame: Frame, detections: Detections) -> list[Event]:
         if self._frame_size not in (None, (frame.width, frame.height)):
@@ -74,22 +110,33 @@ class CameraPipeline:
             log.info("camera %s: resolution changed, tracks restarted", self.camera.id)
             self.tracker = self._new_tracker()
         self._frame_size = (frame.width, frame.height)
+        self._last_ts = frame.ts_s
         relevant = detections[np.isin(detections.labels, self._labels)] if len(detections) else detections
         tracked = self.tracker.update(relevant, frame.image)
-        boxes = normalise_boxes(tracked.xyxy, frame.width, frame.height)
-        inside_any_time = self.zone_map.contains(anchor_points(boxes))
-        inside = inside_any_time & self._armed(frame.ts_s)[None, :] if self._scheduled else inside_any_time
+        everywhere = FrameContext.build(frame.ts_s, tracked, self.zone_map, self._frame_size)
+        ctx = everywhere
+        if self._scheduled:  # zones outside their schedule see nothing, so their episodes clear and none start
+            ctx = FrameContext(frame.ts_s, tracked, everywhere.boxes, everywhere.inside & self._armed(frame.ts_s),
+                               everywhere.zone_ids, self._frame_size)
         events: list[Event] = []
         for rule in self.rules:
-            events.extend(rule.update(frame.ts_s, tracked, inside, self.zone_ids, (frame.width, frame.height)))
+            events.extend(rule.update(ctx))
         if self.checks is not None:  # a verification looks whatever the schedule says
-            self.checks.update(frame, tracked, boxes, inside_any_time, self.zone_ids)
+            self.checks.update(frame, tracked, everywhere.boxes, everywhere.inside, self.zone_ids)
         return self._placed(events)
 
     def _placed(self, events: list[Event]) -> list[Event]:
-        """Events carry where the camera stands, so cases land on the map."""
+        """Events carry where they are: the anchor's lon/lat through the camera's homography, else where the
+        camera stands, so cases land on the map."""
+        if not events:
+            return events
+        if self.homography is not None:
+            anchors = np.array([[(e.bbox[0] + e.bbox[2]) / 2, e.bbox[3]] for e in events])
+            places = self.homography.to_map(anchors)
+            return [e.model_copy(update={"lon": round(float(lon), 7), "lat": round(float(lat), 7)})
+                    for e, (lon, lat) in zip(events, places, strict=True)]
         location = self.camera.location
-        if location is None or not events:
+        if location is None:
             return events
         return [e.model_copy(update={"lon": location[0], "lat": location[1]}) for e in events]
 
@@ -101,6 +148,5 @@ class CameraPipeline:
         return Tracker(self._tracker_config, self.camera.source.analysis_fps or 25.0)
 
     def _armed(self, ts_s: float) -> np.ndarray:
-        """Zones outside their schedule see nothing, so their episodes clear and none start."""
         moment = self.camera.source.local_time(ts_s)
-        return np.array([zone.armed_at(moment) for zone in self.camera.zones], dtype=bool)
+        return np.array([zone.armed_at(moment) for zone in self.zones], dtype=bool)[None, :]

@@ -6,7 +6,7 @@ from datetime import datetime, time
 from typing import Any, Literal
 
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 from shapely.validation import explain_validity
 
 from zones.classes import CLASS_INFO, HIGH_PRIORITY_KINDS, KIND_CLASSES, ProblemClass, RuleKind, ZoneKind
@@ -191,6 +191,19 @@ class ZoneConfig(BaseModel):
             return {parse_problem_class(k): v for k, v in value.items()}
         return value
 
+    @field_validator("overrides")
+    @classmethod
+    def _overrides_for_watched_classes(
+        cls, overrides: dict[ProblemClass, ZoneOverride], info: ValidationInfo
+    ) -> dict[ProblemClass, ZoneOverride]:
+        """Checked here rather than on the whole zone, so the error names the field."""
+        kind = info.data.get("kind")
+        watched = info.data.get("classes") or (KIND_CLASSES[kind] if kind is not None else ())
+        stray = sorted(p.value for p in overrides if p not in watched)
+        if stray and (info.data.get("classes") or kind is not None):
+            raise ValueError(f"overrides for classes this zone does not watch: {', '.join(stray)}")
+        return overrides
+
     @field_validator("polygon")
     @classmethod
     def _valid_polygon(cls, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
@@ -214,9 +227,6 @@ class ZoneConfig(BaseModel):
             self.classes = list(KIND_CLASSES[self.kind])
         if self.priority is None:
             self.priority = "high" if self.kind in HIGH_PRIORITY_KINDS else "normal"
-        stray = sorted(p.value for p in self.overrides if p not in self.classes)
-        if stray:
-            raise ValueError(f"overrides for classes this zone does not watch: {', '.join(stray)}")
         return self
 
     def params_for(self, problem: ProblemClass, defaults: RuleParams) -> RuleParams:

@@ -1,7 +1,22 @@
 """One router per resource; `ROUTERS` is what the app includes, in the order the OpenAPI page lists them."""
 
-from api.routers import auth, cameras, cases, classes, health, live, maps, media, stats, users, webhooks
+from api.routers import (
+    auth,
+    cameras,
+    cases,
+    classes,
+    health,
+    live,
+    map_zones,
+    maps,
+    media,
+    stats,
+    users,
+    webhooks,
+    zones,
+)
 
-ROUTERS = [m.router for m in (auth, cases, live, cameras, classes, stats, maps, users, webhooks, health, media)]
+ROUTERS = [m.router for m in (auth, cases, live, cameras, zones, map_zones, classes, stats, maps, users, webhooks,
+                              health, media)]
 
 __all__ = ["ROUTERS"]

@@ -17,7 +17,7 @@ from zones import (
     ZoneConfig,
     ZoneMap,
 )
-from zones.geometry import anchor_points, normalise_boxes
+from zones.context import FrameContext
 
 FRAME = (1000, 1000)
 LOWER_HALF = [(0.0, 0.5), (1.0, 0.5), (1.0, 1.0), (0.0, 1.0)]
@@ -29,8 +29,7 @@ def step(rule, ts: float, boxes: list[list[float]], labels: list[str], ids: list
     zone = zone or next(iter(rule.zones.values()))
     ids = ids if ids is not None else list(range(1, len(boxes) + 1))
     detections = Detections(np.array(boxes).reshape(-1, 4), [conf] * len(boxes), labels, ids)
-    inside = ZoneMap([zone]).contains(anchor_points(normalise_boxes(detections.xyxy, *FRAME)))
-    return rule.update(ts, detections, inside, [zone.id], FRAME)
+    return rule.update(FrameContext.build(ts, detections, ZoneMap([zone]), FRAME))
 
 
 def presence_rule(cooldown_s: float = 0.0) -> PresenceRule:

@@ -6,7 +6,7 @@ import numpy as np
 
 from detector import Detections
 from zones import EventState, ProblemClass, StationaryDwellRule, StationaryRuleConfig, ZoneConfig, ZoneMap
-from zones.geometry import anchor_points, normalise_boxes
+from zones.context import FrameContext
 
 FRAME = (1000, 1000)
 CURB = ZoneConfig(id="curb", kind="no_parking", polygon=[(0.0, 0.5), (1.0, 0.5), (1.0, 1.0), (0.0, 1.0)])
@@ -21,8 +21,7 @@ def make_rule(params: StationaryRuleConfig = PARAMS) -> StationaryDwellRule:
 def feed(rule: StationaryDwellRule, ts: float, boxes: list[list[float]], ids: list[int],
          conf: float = 0.8, label: str = "car"):  # type: ignore[no-untyped-def]
     detections = Detections(np.array(boxes).reshape(-1, 4), [conf] * len(boxes), [label] * len(boxes), ids)
-    inside = ZoneMap([CURB]).contains(anchor_points(normalise_boxes(detections.xyxy, *FRAME)))
-    return rule.update(ts, detections, inside, ["curb"], FRAME)
+    return rule.update(FrameContext.build(ts, detections, ZoneMap([CURB]), FRAME))
 
 
 def run(rule: StationaryDwellRule, frames: list[tuple[float, list[list[float]], list[int]]]):  # type: ignore[no-untyped-def]

@@ -6,11 +6,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-import numpy as np
-
-from detector import Detections
 from zones.classes import CLASS_INFO, ProblemClass, RuleKind
-from zones.config import RulesConfig, ZoneConfig
+from zones.config import RuleParams, RulesConfig, ZoneConfig
+from zones.context import FrameContext
 from zones.event import Event
 from zones.rules.cluster import StationaryClusterRule
 from zones.rules.presence import PresenceRule
@@ -25,10 +23,9 @@ class Rule(Protocol):
     @property
     def open_episodes(self) -> int: ...
 
-    def update(
-        self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
-        frame_size: tuple[int, int],
-    ) -> list[Event]: ...
+    def update(self, ctx: FrameContext) -> list[Event]: ...
+
+    def retarget(self, zones: Sequence[ZoneConfig], defaults: RuleParams, ts_s: float) -> list[Event]: ...
 
     def close(self, ts_s: float) -> list[Event]: ...
 

@@ -109,6 +109,39 @@ class RuleBase:
         episode.last_emit_s = ts_s
         return [self.event(zone_id, episode, EventState.UPDATE, ts_s)]
 
+    def retarget(self, zones: Sequence[ZoneConfig], defaults: RuleParams, ts_s: float) -> list[Event]:
+        """Take a new set of zones without a restart. Unchanged zones keep their tracks, dwell timers, windows
+        and open episodes; a zone that changed or is gone ends its episodes (an `end` each, never silently)
+        and forgets its state; a new zone starts empty."""
+        wanted = {z.id: z for z in zones if self.problem in z.classes}
+        events: list[Event] = []
+        for zone_id, old in list(self.zones.items()):
+            if wanted.get(zone_id) != old:
+                events += self.forget_zone(zone_id, ts_s)
+        for zone_id, zone in wanted.items():
+            if zone_id not in self.zones:
+                self.zones[zone_id] = zone
+                self.params[zone_id] = zone.params_for(self.problem, defaults)
+                self.zone_added(zone_id)
+        return events
+
+    def forget_zone(self, zone_id: str, ts_s: float) -> list[Event]:
+        def zone_of(key: object) -> object:
+            return key[1] if isinstance(key, tuple) else key
+
+        ending = sorted(key for key in self._episodes if zone_of(key) == zone_id)
+        events = [self.event(zone_id, self._episodes.pop(key), EventState.END, ts_s) for key in ending]
+        self._quiet_until.pop(zone_id, None)
+        self.zone_removed(zone_id)
+        del self.zones[zone_id], self.params[zone_id]
+        return events
+
+    def zone_added(self, zone_id: str) -> None:
+        """A kind's own per-zone state starts here."""
+
+    def zone_removed(self, zone_id: str) -> None:
+        """A kind's own per-zone state ends here."""
+
     def close(self, ts_s: float) -> list[Event]:
         """End every open episode: the clip is over, nothing more can be seen."""
         events = [

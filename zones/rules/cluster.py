@@ -6,14 +6,13 @@ vending spot either has a stall or not. For vending, people must be tending the 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from detector import Detections
 from zones.config import ClusterRuleConfig
+from zones.context import FrameContext
 from zones.event import Event, EventState
-from zones.geometry import normalise_boxes, union_box
+from zones.geometry import union_box
 from zones.rules.base import Episode
 from zones.rules.stillness import Key, StillObjectRule
 
@@ -22,16 +21,13 @@ class StationaryClusterRule(StillObjectRule):
     params: dict[str, ClusterRuleConfig]  # type: ignore[assignment]
     _episodes: dict[str, Episode]
 
-    def update(
-        self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
-        frame_size: tuple[int, int],
-    ) -> list[Event]:
+    def update(self, ctx: FrameContext) -> list[Event]:
         events: list[Event] = []
-        boxes = normalise_boxes(detections.xyxy, *frame_size)
+        ts_s, detections, boxes, inside = ctx.ts_s, ctx.detections, ctx.boxes, ctx.inside
         present = set(detections.tracker_id.tolist())
         people = boxes[self.helpers(detections)] if self.helper_labels else np.zeros((0, 4))
         seen: set[Key] = set()
-        for j, zone_id in self.watched(zone_ids):
+        for j, zone_id in self.watched(ctx.zone_ids):
             params = self.params[zone_id]
             settled: list[tuple[Key, int]] = []
             for i, key in self.sightings(detections, boxes, inside[:, j], zone_id):

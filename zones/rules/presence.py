@@ -16,8 +16,8 @@ import numpy as np
 from detector import Detections
 from zones.classes import ProblemClass
 from zones.config import PresenceRuleConfig, ZoneConfig
+from zones.context import FrameContext
 from zones.event import Event, EventState
-from zones.geometry import normalise_boxes
 from zones.rules.base import Episode, RuleBase
 
 
@@ -60,13 +60,16 @@ class PresenceRule(RuleBase):
         super().__init__(camera_id, problem, labels, zones, params)
         self._windows: dict[str, _Window] = {zone_id: _Window() for zone_id in self.zones}
 
-    def update(
-        self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
-        frame_size: tuple[int, int],
-    ) -> list[Event]:
+    def zone_added(self, zone_id: str) -> None:
+        self._windows[zone_id] = _Window()
+
+    def zone_removed(self, zone_id: str) -> None:
+        self._windows.pop(zone_id, None)
+
+    def update(self, ctx: FrameContext) -> list[Event]:
         events: list[Event] = []
-        boxes = normalise_boxes(detections.xyxy, *frame_size)
-        for j, zone_id in self.watched(zone_ids):
+        ts_s, detections, boxes, inside = ctx.ts_s, ctx.detections, ctx.boxes, ctx.inside
+        for j, zone_id in self.watched(ctx.zone_ids):
             params = self.params[zone_id]
             confident = detections.confidence >= params.min_confidence
             hits = np.flatnonzero(inside[:, j] & self.subjects(detections, boxes, zone_id) & confident)

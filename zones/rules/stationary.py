@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import numpy as np
 
 from detector import Detections
 from zones.config import StationaryRuleConfig
+from zones.context import FrameContext
 from zones.event import Event, EventState
-from zones.geometry import normalise_boxes, overlap_of_smaller, ridden_mask
+from zones.geometry import overlap_of_smaller, ridden_mask
 from zones.rules.base import Episode
 from zones.rules.stillness import Key, StillObjectRule
 
@@ -26,17 +25,14 @@ class StationaryDwellRule(StillObjectRule):
     params: dict[str, StationaryRuleConfig]  # type: ignore[assignment]
     _episodes: dict[Key, Episode]
 
-    def update(
-        self, ts_s: float, detections: Detections, inside: np.ndarray, zone_ids: Sequence[str],
-        frame_size: tuple[int, int],
-    ) -> list[Event]:
-        """Feed one analysed frame; `inside[i, j]` says detection i stands in zone `zone_ids[j]`."""
+    def update(self, ctx: FrameContext) -> list[Event]:
+        """Feed one analysed frame; `ctx.inside[i, j]` says detection i stands in zone `ctx.zone_ids[j]`."""
         events: list[Event] = []
-        boxes = normalise_boxes(detections.xyxy, *frame_size)
+        ts_s, detections, boxes, inside = ctx.ts_s, ctx.detections, ctx.boxes, ctx.inside
         present = set(detections.tracker_id.tolist())
         ridden = self._ridden(detections, boxes)
         seen: set[Key] = set()
-        for j, zone_id in self.watched(zone_ids):
+        for j, zone_id in self.watched(ctx.zone_ids):
             exclude = ridden if self.params[zone_id].exclude_ridden else None
             for i, key in self.sightings(detections, boxes, inside[:, j], zone_id, exclude):
                 seen.add(key)

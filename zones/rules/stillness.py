@@ -78,6 +78,10 @@ class StillObjects:
         for key in [k for k, s in self.states.items() if ts_s - s.last_seen_s >= clear_s[k[1]] and k not in keep]:
             del self.states[key]
 
+    def forget_zone(self, zone_id: str) -> None:
+        for key in [k for k in self.states if k[1] == zone_id]:
+            del self.states[key]
+
     def clear(self) -> None:
         self.states.clear()
 
@@ -113,6 +117,9 @@ class StillObjectRule(RuleBase):
             key = (int(detections.tracker_id[i]), zone_id)
             if detections.confidence[i] >= min_confidence or self.still.get(key) is not None:
                 yield int(i), key
+
+    def zone_removed(self, zone_id: str) -> None:
+        self.still.forget_zone(zone_id)
 
     def close(self, ts_s: float) -> list[Event]:
         events = super().close(ts_s)

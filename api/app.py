@@ -31,6 +31,7 @@ from api.services.routing import Router
 from api.services.users import UserStore, shared_secret
 from api.services.verification import Verifier
 from api.services.webhooks import WebhookSender
+from api.services.whatif import WhatIfJobs
 from api.services.workflow import Workflow
 from api.services.zone_store import ZoneStore
 from api.services.zone_sync import Calibrations, ZoneSync
@@ -59,6 +60,7 @@ def create_app(
     verifier = Verifier(sessions, client, bus, config.verification, router, clock)
     background = Background()
     bus_watch = BusWatch(sessions, client, bus, clock)
+    whatif = WhatIfJobs(sessions, client, bus, Path(media_dir).resolve(), clock)
     relay = ChangeRelay(sessions, client, live_stream(bus.stream), config.webhooks, clock)
     sender = WebhookSender(sessions, config.webhooks, clock)
 
@@ -73,11 +75,12 @@ def create_app(
     background.add("webhooks", lambda: bool(sender.run_once()), 1.0)
     background.add("escalation", lambda: bool(escalate_overdue(sessions, clock=clock)), config.escalate_every_s)
     background.add("verification-timeouts", lambda: bool(verifier.expire()), 10.0)
+    background.add("whatif-timeouts", lambda: bool(whatif.expire()), 60.0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         consumer = CaseConsumerThread(bus, store, verifier, on_change=lambda: background.wake("relay"),
-                                      bus_watch=bus_watch) if config.consume else None
+                                      bus_watch=bus_watch, whatif=whatif) if config.consume else None
         app.state.consumer = consumer
         hub = LiveHub(bus.redis_url, live_stream(bus.stream))
         app.state.live = hub
@@ -110,6 +113,7 @@ def create_app(
     state.verifier, state.relay, state.webhook_sender, state.background = verifier, relay, sender, background
     state.evidence = EvidenceStore(media_dir)
     state.bus_watch = bus_watch
+    state.whatif = whatif
     state.users = UserStore(sessions)
     state.zone_store = ZoneStore(sessions, clock)
     state.calibrations = Calibrations(sessions, clock)
@@ -125,7 +129,8 @@ def create_app(
     state.metrics = metrics.make_registry(state)
     app.include_router(metrics.router)
     mount_web(app, config.web_dir, config.map.tile_url)
-    guards.install(app, config.max_body_bytes, config.request_timeout_s)
+    guards.install(app, config.max_body_bytes, config.request_timeout_s,
+                   {"/whatif/upload": config.max_upload_mb * 1024 * 1024})
     # Scripts and JSON shrink to a third; the live feed (text/event-stream) is left as it is.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
     return app

@@ -68,6 +68,7 @@ class ApiConfig(BaseModel):
     escalate_every_s: float = Field(30.0, gt=0, description="How often overdue cases are looked for.")
     health: HealthBounds = Field(default_factory=HealthBounds)
     max_body_bytes: int = Field(1_000_000, ge=1024, description="Largest request body (uploads have their own).")
+    max_upload_mb: float = Field(200.0, gt=0, le=10_000, description="Largest clip uploaded for a what-if.")
     request_timeout_s: float = Field(20.0, gt=0, description="A request with no answer by then gets 503.")
     statement_timeout_s: float = Field(15.0, gt=0, description="Longest a database statement or lock may take.")
     metrics_token: SecretStr | None = Field(None, description="Bearer token a Prometheus scraper sends to /metrics "

@@ -14,9 +14,10 @@ from sqlalchemy.exc import DisconnectionError, InterfaceError, OperationalError,
 from api.services.bus_watch import BusWatch
 from api.services.cases import CaseStore, EventRejected
 from api.services.verification import Verifier
+from api.services.whatif import WhatIfJobs
 from events import BusConfig
 from events.consumer import Poison, StreamConsumer
-from events.control import VerifyResult, results_stream
+from events.control import RESULTS, VerifyResult, WhatIfResult, results_stream
 from zones import Event
 
 log = logging.getLogger(__name__)
@@ -32,12 +33,13 @@ class CaseConsumerThread(threading.Thread):
 
     def __init__(self, bus: BusConfig, store: CaseStore, verifier: Verifier | None = None,
                  consumer_name: str | None = None, on_change: Callable[[], None] | None = None,
-                 bus_watch: BusWatch | None = None) -> None:
+                 bus_watch: BusWatch | None = None, whatif: WhatIfJobs | None = None) -> None:
         super().__init__(name="case-consumer", daemon=True)
         handlers = {bus.stream: self._event}
         self.verifier = verifier
-        if verifier is not None:
-            handlers[results_stream(bus)] = self._verification
+        self.whatif = whatif
+        if verifier is not None or whatif is not None:
+            handlers[results_stream(bus)] = self._result
         self.store = store
         self.bus_watch = bus_watch
         self.consumer = StreamConsumer(bus, handlers, consumer_name=consumer_name, transient=TRANSIENT)
@@ -55,13 +57,16 @@ class CaseConsumerThread(threading.Thread):
         except EventRejected as exc:
             raise Poison(str(exc)) from None
 
-    def _verification(self, raw: bytes) -> None:
+    def _result(self, raw: bytes) -> None:
+        """A worker's answer: a camera check of a resolved case, or a what-if run."""
         try:
-            result = VerifyResult.model_validate_json(raw)
+            result = RESULTS.validate_json(raw)
         except ValidationError as exc:
-            raise Poison(f"not a valid verification result: {exc}") from None
-        assert self.verifier is not None
-        self.verifier.apply(result)
+            raise Poison(f"not a valid worker result: {exc}") from None
+        if isinstance(result, VerifyResult) and self.verifier is not None:
+            self.verifier.apply(result)
+        elif isinstance(result, WhatIfResult) and self.whatif is not None:
+            self.whatif.apply(result)
 
     def run(self) -> None:
         backoff = 0.5

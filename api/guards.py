@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 UNAVAILABLE = "数据库暂不可用，请稍后重试 / the database is not answering; try again shortly"
 STREAMING_PATHS = ("/api/live",)
+UPLOAD_SUFFIXES = ("/whatif/upload",)  # a large upload may take longer than an answer should
 
 
 def _json(status: int, detail: str, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -32,11 +33,13 @@ def _json(status: int, detail: str, headers: dict[str, str] | None = None) -> JS
 
 
 class InputGuard:
-    """Refuse, before any route runs: bodies over `max_body_bytes` (413), NUL bytes in the path or query (400)."""
+    """Refuse, before any route runs: bodies over `max_body_bytes` (413; routes ending in a key of `larger` have
+    their own bound, e.g. uploads), NUL bytes in the path or query (400)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int, larger: dict[str, float] | None = None) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.larger = larger or {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -46,9 +49,11 @@ class InputGuard:
         if b"\x00" in raw or b"%00" in raw.lower() or b"%00" in scope.get("query_string", b"").lower():
             await _json(400, "请求中含有非法字符 NUL / a NUL byte is not allowed in a URL")(scope, receive, send)
             return
+        limit = next((int(bound) for suffix, bound in self.larger.items() if scope.get("path", "").endswith(suffix)),
+                     self.max_body_bytes)
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            await _json(413, f"请求体过大 / request body over {self.max_body_bytes} bytes")(scope, receive, send)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await _json(413, f"请求体过大 / request body over {limit} bytes")(scope, receive, send)
             return
         received = 0
 
@@ -57,14 +62,14 @@ class InputGuard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     raise _BodyTooLarge
             return message
 
         try:
             await self.app(scope, limited, send)
         except _BodyTooLarge:
-            await _json(413, f"请求体过大 / request body over {self.max_body_bytes} bytes")(scope, receive, send)
+            await _json(413, f"请求体过大 / request body over {limit} bytes")(scope, receive, send)
 
 
 class _BodyTooLarge(Exception):
@@ -79,7 +84,8 @@ class RequestTimeout:
         self.timeout_s = timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope.get("path", "").startswith(STREAMING_PATHS):
+        path = scope.get("path", "")
+        if scope["type"] != "http" or path.startswith(STREAMING_PATHS) or path.endswith(UPLOAD_SUFFIXES):
             await self.app(scope, receive, send)
             return
         started = False
@@ -124,7 +130,7 @@ def _route_table(app: Any) -> list[tuple[Any, set[str]]]:
     return table
 
 
-def install(app: FastAPI, max_body_bytes: int, timeout_s: float) -> None:
+def install(app: FastAPI, max_body_bytes: int, timeout_s: float, larger: dict[str, float] | None = None) -> None:
     """Handlers for outages of the database, then the guards around everything (outermost last)."""
     app.add_exception_handler(405, _method_not_allowed)
     outages: tuple[Any, ...] = (OperationalError, InterfaceError, DisconnectionError, PoolTimeout)
@@ -139,4 +145,4 @@ def install(app: FastAPI, max_body_bytes: int, timeout_s: float) -> None:
 
     app.add_exception_handler(DBAPIError, _database_refused)
     app.add_middleware(RequestTimeout, timeout_s=timeout_s)
-    app.add_middleware(InputGuard, max_body_bytes=max_body_bytes)
+    app.add_middleware(InputGuard, max_body_bytes=max_body_bytes, larger=larger)

@@ -14,10 +14,9 @@ from api.app import create_app
 from api.services.lifecycle import Role
 from api.services.users import UserStore, generate_password
 from cli.config import AppConfig
-from events import EvidenceStore, HealthPublisher, SpoolingPublisher, redis_client, spooling_sink
-from events.control import ControlListener, publish_result
+from cli.worker_setup import connected_worker
+from events import EvidenceStore, SpoolingPublisher, redis_client, spooling_sink
 from worker import Worker
-from worker.control import control_handler, zones_from_redis
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +57,12 @@ def run_demo(settings: AppConfig, duration: float | None) -> None:
     if not server.started:
         raise typer.Exit(1)
 
-    health = HealthPublisher(settings.bus, worker_name="demo") if use_redis else None
-    control = redis_client(settings.bus.redis_url)
-    if use_redis:  # the zones operators saved (seeded from the file on the first run)
+    if use_redis:  # the zones operators saved (seeded from the file on the first run), then the worker
         application.state.zone_sync.publish()
-    cameras = zones_from_redis(control, settings.bus, settings.cameras) if use_redis else settings.cameras
-    running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health, cameras=cameras,
-                     verify_sink=(lambda result: publish_result(control, settings.bus, result)) if use_redis else None)
-    running.start()
-    if use_redis:
-        spool = sink if isinstance(sink, SpoolingPublisher) else None
-        ControlListener(settings.bus, control_handler(running, spool, control, settings.bus), running.stop_event,
-                        control).start()
+        running = connected_worker(settings, settings.cameras, sink, name="demo", metrics=False)
+    else:
+        running = Worker(settings, sink, EvidenceStore(settings.media_dir))
+        running.start()
     base = f"http://{settings.api.host}:{settings.api.port}"
     cameras = ", ".join(f"{c.id} ← {c.source.url}" for c in settings.cameras)
     typer.echo(
@@ -95,6 +88,8 @@ def run_demo(settings: AppConfig, duration: float | None) -> None:
     finally:
         running.stop()
         running.join(10)
+        if running.whatif is not None:
+            running.whatif.close()
         if isinstance(sink, SpoolingPublisher):
             sink.close(timeout_s=5.0)
             _drain(application.state.consumer, timeout_s=5.0)

@@ -131,11 +131,9 @@ def worker(
     """Run the configured cameras (or this replica's shard of them) and publish events to Redis."""
     import socket
 
-    from events import EvidenceStore, HealthPublisher, ShardLease, redis_client, spooling_sink
-    from events.control import ControlListener, publish_result
-    from worker import Worker, parse_shard, select_shard
-    from worker.control import adopt_saved_calibrations, control_handler, zones_from_redis
-    from worker.metrics import WorkerMetrics
+    from cli.worker_setup import connected_worker
+    from events import ShardLease, spooling_sink
+    from worker import parse_shard, select_shard
 
     _setup_logging(verbose)
     settings = _load(config)
@@ -154,19 +152,8 @@ def worker(
         cameras = select_shard(cameras, index, count)
         logging.getLogger("streetwatch").info("shard %d/%d: %d of %d cameras", index, count, len(cameras),
                                               len(settings.cameras))
-    control = redis_client(settings.bus.redis_url)
-    cameras = zones_from_redis(control, settings.bus, cameras)  # what operators saved wins over the YAML
     sink = spooling_sink(settings.bus, f"shard-{index}-of-{count}" if shard else "worker")
-    health = HealthPublisher(settings.bus, worker_name=socket.gethostname())
-    running = Worker(settings, sink, EvidenceStore(settings.media_dir), health_sink=health, cameras=cameras,
-                     verify_sink=lambda result: publish_result(control, settings.bus, result))
-    if settings.scheduler.metrics_port:
-        running.metrics = WorkerMetrics(running, sink)
-        running.metrics.serve(settings.scheduler.metrics_port)
-    running.start()
-    adopt_saved_calibrations(running, control, settings.bus)
-    ControlListener(settings.bus, control_handler(running, sink, control, settings.bus), running.stop_event,
-                    control).start()
+    running = connected_worker(settings, cameras, sink)
     stop_on_signals(running.stop)
     try:
         while running.alive:
@@ -174,6 +161,8 @@ def worker(
     finally:
         running.stop()
         running.join(10)
+        if running.whatif is not None:
+            running.whatif.close()
         waiting = sink.close(timeout_s=10)
         logging.getLogger("streetwatch").info("events: %d handed over, %d published, %d waiting in the spool",
                                               sink.handed_over, sink.sent, waiting)

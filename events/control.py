@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import redis
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
@@ -49,6 +49,7 @@ class VerifyRequest(BaseModel):
 class VerifyResult(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, serialize_by_alias=True, allow_inf_nan=False)
 
+    type: Literal["verify"] = "verify"
     request_id: str = Field(min_length=1, max_length=64)
     case_id: int = Field(ge=1)
     camera_id: str = Field(pattern=_IDENT)
@@ -84,8 +85,35 @@ class ZonesChanged(BaseModel):
     sent_at: float = Field(ge=0, description="Unix time of the save, for the reload's latency.")
 
 
-ControlMessage = Annotated[VerifyRequest | ResendRequest | ZonesChanged, Field(discriminator="type")]
-AnyControl = VerifyRequest | ResendRequest | ZonesChanged
+class WhatIfRequest(BaseModel):
+    """Run draft zones beside the saved ones on the camera's recording or on an uploaded clip."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: Literal["whatif"] = "whatif"
+    job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    camera_id: str = Field(pattern=_IDENT)
+    draft: list[dict[str, Any]] = Field(max_length=200, description="Draft zones (ZoneConfig fields).")
+    minutes: float = Field(10.0, gt=0, le=24 * 60, description="How much of the recording.")
+    clip: str | None = Field(None, max_length=255, description="An uploaded clip, relative to the media dir.")
+
+
+class WhatIfResult(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+
+    type: Literal["whatif"] = "whatif"
+    job_id: str = Field(pattern=r"^[0-9a-f]{32}$")
+    camera_id: str = Field(pattern=_IDENT)
+    ok: bool
+    outcome: dict[str, Any] | None = None
+    error: str | None = Field(None, max_length=500)
+    seconds: float = Field(0.0, ge=0, description="Wall time of the run.")
+
+
+ControlMessage = Annotated[VerifyRequest | ResendRequest | ZonesChanged | WhatIfRequest, Field(discriminator="type")]
+AnyControl = VerifyRequest | ResendRequest | ZonesChanged | WhatIfRequest
+ResultMessage = Annotated[VerifyResult | WhatIfResult, Field(discriminator="type")]
+RESULTS = TypeAdapter(ResultMessage)
 _CONTROL = TypeAdapter(ControlMessage)
 
 
@@ -94,7 +122,7 @@ def publish_request(client: redis.Redis, bus: BusConfig, request: AnyControl) ->
     return reply.decode() if isinstance(reply, bytes) else str(reply)
 
 
-def publish_result(client: redis.Redis, bus: BusConfig, result: VerifyResult) -> None:
+def publish_result(client: redis.Redis, bus: BusConfig, result: VerifyResult | WhatIfResult) -> None:
     client.xadd(results_stream(bus), {"message": result.model_dump_json()})  # trimmed by the API once handled
 
 

@@ -6,6 +6,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from detector import DetectorConfig, TrackerConfig
 from streams import SourceConfig
+from worker.recorder import RecordingConfig
 from zones import RulesConfig, ZoneConfig
 from zones.homography import Homography, PointPair
 
@@ -81,6 +82,7 @@ class WorkerConfig(BaseModel):
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     rules: RulesConfig = Field(default_factory=lambda: RulesConfig.model_validate({}))
+    recording: RecordingConfig = Field(default_factory=RecordingConfig)
     cameras: list[CameraConfig] = Field(default_factory=list)
 
     @field_validator("cameras")

@@ -10,7 +10,7 @@ import numpy as np
 import redis
 
 from events import BusConfig, SpoolingPublisher
-from events.control import AnyControl, ResendRequest, VerifyRequest, ZonesChanged
+from events.control import AnyControl, ResendRequest, VerifyRequest, WhatIfRequest, ZonesChanged
 from events.zonesync import ZoneSet, acknowledge, read_zone_set
 from worker.config import CameraConfig
 from worker.live import Worker
@@ -68,6 +68,8 @@ def control_handler(worker: Worker, sink: SpoolingPublisher | None, client: redi
                 sink.resend(message.since)
         elif isinstance(message, VerifyRequest):
             worker.submit_check(message)
+        elif isinstance(message, WhatIfRequest):
+            worker.submit_whatif(message)
         elif isinstance(message, ZonesChanged) and client is not None and bus is not None:
             if message.camera_id not in worker.pipelines:
                 return

@@ -12,15 +12,17 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from detector import Detector
 from events import EvidenceStore
-from events.control import VerifyRequest
+from events.control import VerifyRequest, WhatIfRequest
 from streams import CameraState, Frame, open_source
 from worker.config import CameraConfig, WorkerConfig
 from worker.feeds import CameraFeed, FrameQueues
 from worker.pipeline import CameraPipeline
+from worker.recorder import CameraRecorder
 from worker.runner import EventSink, deliver
 from worker.verification import CameraChecks, ResultSink
 from zones import ZoneConfig
@@ -28,6 +30,7 @@ from zones.homography import Homography
 
 if TYPE_CHECKING:
     from worker.metrics import WorkerMetrics
+    from worker.whatif_jobs import WhatIfRunner
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +47,15 @@ class Worker:
         health_sink: HealthSink | None = None,
         cameras: list[CameraConfig] | None = None,
         verify_sink: ResultSink | None = None,
+        recording_dir: Path | None = None,
     ) -> None:
         self.config = config
         self.verify_sink = verify_sink
         self.metrics: WorkerMetrics | None = None  # set by whoever serves them
         self.on_zones_applied: Callable[[str, object], None] | None = None
+        self.recording_dir = recording_dir if config.recording.minutes > 0 else None
+        self.recorders: dict[str, CameraRecorder] = {}
+        self.whatif: WhatIfRunner | None = None  # set by whoever answers what-if requests
         self._new_zones: dict[str, tuple[list[ZoneConfig], object, Homography | None]] = {}
         self._zones_lock = threading.Lock()
         self.sink = sink
@@ -74,6 +81,8 @@ class Worker:
                                   self.verify_sink) if self.verify_sink is not None else None
             self.pipelines[camera.id] = CameraPipeline(camera, self.config.rules, self.config.tracker, labels, checks)
             self.queues.add_camera(camera.id)
+            if self.recording_dir is not None:
+                self.recorders[camera.id] = CameraRecorder(self.recording_dir, camera.id, self.config.recording)
             self.frames_processed[camera.id] = 0
             self.feeds[camera.id] = CameraFeed(open_source(camera.id, camera.source, self.stop_event),
                                                self.queues, self.stop_event)
@@ -129,6 +138,8 @@ class Worker:
             self._close_finished()
             if self._all_feeds_idle() and not self.queues.any_pending():
                 break
+        for recorder in self.recorders.values():
+            recorder.close()
         self._publish_health()
 
     def _collect(self) -> list[Frame]:
@@ -166,6 +177,9 @@ class Worker:
                 self._apply_new_zones(frame)
                 events = self.pipelines[frame.camera_id].process(frame, found)
                 self.frames_processed[frame.camera_id] += 1
+                recorder = self.recorders.get(frame.camera_id)
+                if recorder is not None:
+                    recorder.record(frame, found)
                 if events:
                     deliver(events, self._evidence_frame(frame), self.evidence, self.sink)
             except Exception:
@@ -192,6 +206,14 @@ class Worker:
             deliver(events, frame, self.evidence, self.sink)
         if self.on_zones_applied is not None:
             self.on_zones_applied(frame.camera_id, token)
+
+    def submit_whatif(self, request: WhatIfRequest) -> bool:
+        """Run a what-if for one of this worker's cameras, against the zones it uses now."""
+        pipeline = self.pipelines.get(request.camera_id)
+        if pipeline is None or self.whatif is None:
+            return False
+        self.whatif.submit(request, pipeline.camera, list(pipeline.zones))
+        return True
 
     def _evidence_frame(self, analysed: Frame) -> Frame:
         """The main stream's latest key frame when the camera is analysed on a substream (boxes are

@@ -13,10 +13,11 @@ from api.routers import (
     stats,
     users,
     webhooks,
+    whatif,
     zones,
 )
 
-ROUTERS = [m.router for m in (auth, cases, live, cameras, zones, map_zones, classes, stats, maps, users, webhooks,
-                              health, media)]
+ROUTERS = [m.router for m in (auth, cases, live, cameras, zones, whatif, map_zones, classes, stats, maps, users,
+                              webhooks, health, media)]
 
 __all__ = ["ROUTERS"]

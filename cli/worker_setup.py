@@ -1,0 +1,44 @@
+"""A worker wired to the bus, as `streetwatch worker` and the demo both run it: saved zones and calibrations,
+camera health, verification, what-if, the recording, metrics, and the control stream that drives them."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from cli.config import AppConfig
+from events import EvidenceStore, HealthPublisher, SpoolingPublisher, redis_client
+from events.control import ControlListener, publish_result
+from worker import Worker
+from worker.config import CameraConfig
+from worker.control import adopt_saved_calibrations, control_handler, zones_from_redis
+from worker.metrics import WorkerMetrics
+from worker.whatif_jobs import WhatIfRunner
+
+
+def recordings_dir(settings: AppConfig) -> Path:
+    return Path(settings.recording.dir) if settings.recording.dir else Path(settings.media_dir) / "recordings"
+
+
+def connected_worker(settings: AppConfig, cameras: list[CameraConfig], sink: SpoolingPublisher,
+                     name: str | None = None, metrics: bool = True) -> Worker:
+    """Started, listening on the control stream; the caller stops it and closes `sink`."""
+    control = redis_client(settings.bus.redis_url)
+    cameras = zones_from_redis(control, settings.bus, cameras)  # what operators saved wins over the file
+
+    def answer(result) -> None:  # type: ignore[no-untyped-def]
+        publish_result(control, settings.bus, result)
+
+    worker = Worker(settings, sink, EvidenceStore(settings.media_dir), cameras=cameras,
+                    health_sink=HealthPublisher(settings.bus, worker_name=name or socket.gethostname()),
+                    verify_sink=answer, recording_dir=recordings_dir(settings))
+    worker.whatif = WhatIfRunner(settings, recordings_dir(settings), Path(settings.media_dir),
+                                 frozenset(worker.detector.labels), answer)
+    if metrics and settings.scheduler.metrics_port:
+        worker.metrics = WorkerMetrics(worker, sink)
+        worker.metrics.serve(settings.scheduler.metrics_port)
+    worker.start()
+    adopt_saved_calibrations(worker, control, settings.bus)
+    ControlListener(settings.bus, control_handler(worker, sink, control, settings.bus), worker.stop_event,
+                    control).start()
+    return worker

@@ -17,6 +17,7 @@ from cli.eval_command import eval_command
 from cli.models_command import models_command
 from cli.train_command import dataset_command, export_command, train_command
 from cli.users_command import users_app
+from cli.zones_command import zones_app
 
 app = typer.Typer(
     add_completion=False,
@@ -213,6 +214,7 @@ app.command(name="dataset")(dataset_command)
 app.command(name="train")(train_command)
 app.command(name="export")(export_command)
 app.add_typer(users_app, name="users")
+app.add_typer(zones_app, name="zones")
 
 
 if __name__ == "__main__":

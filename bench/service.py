@@ -56,8 +56,10 @@ def running_api(
     redis_url: str = "redis://127.0.0.1:6379/0",
     api_settings: dict[str, Any] | None = None,
     startup_timeout_s: float = 60.0,
+    more: dict[str, Any] | None = None,
 ) -> Iterator[RunningApi]:
-    """Start `streetwatch api` on a free port with its own stream names; yields once it answers."""
+    """Start `streetwatch api` on a free port with its own stream names; yields once it answers. `more` adds
+    top-level settings (cameras, rules) that a worker started on the same file will share."""
     with tempfile.TemporaryDirectory(prefix="streetwatch-bench-") as folder:
         root = Path(folder)
         port = _free_port()
@@ -67,6 +69,7 @@ def running_api(
             "bus": {"redis_url": redis_url, "stream": stream},
             "api": {"database_url": database_url or f"sqlite:///{root / 'cases.db'}", "host": "127.0.0.1",
                     "port": port, **(api_settings or {})},
+            **(more or {}),
         }
         config_path = root / "bench.yaml"
         config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")

@@ -13,11 +13,11 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-WHATS = ("decode", "detect", "all", "live", "web")
+WHATS = ("decode", "detect", "all", "live", "web", "zones")
 
 
 def bench_command(
-    what: Annotated[str, typer.Argument(help="decode | detect | all | live | web")] = "decode",
+    what: Annotated[str, typer.Argument(help="decode | detect | all | live | web | zones")] = "decode",
     clips: Annotated[
         list[Path] | None,
         typer.Option("--clip", help="A clip to measure (repeat the option). Default: the shared 1080p clips "
@@ -35,7 +35,7 @@ def bench_command(
     frames: Annotated[int, typer.Option(min=1, help="Frames per round for detect.")] = 8,
     batch: Annotated[int, typer.Option(min=1, help="Frames per call in detect's batched variants.")] = 4,
     connections: Annotated[int, typer.Option(min=1, help="live: open dashboards (SSE connections).")] = 100,
-    changes: Annotated[int, typer.Option(min=1, help="live: case changes made during the run.")] = 200,
+    changes: Annotated[int, typer.Option(min=1, help="live: case changes made; zones: zone saves.")] = 200,
     rate: Annotated[float, typer.Option(min=0.1, help="live: case changes per second.")] = 10.0,
     cases: Annotated[int, typer.Option(min=0, help="web: open alerts (with evidence) the dashboard loads.")] = 20,
     database_url: Annotated[str | None, typer.Option(help="live: the API's database (default SQLite).")] = None,
@@ -95,6 +95,13 @@ def bench_command(
             with local_dashboard(cases=cases) as (url, user, password):
                 figures["web"] = measure_dashboard(url, user, password, repeats)
             texts.append(render_web(figures["web"]))
+        if what == "zones":
+            from bench.zones import measure_reload, measure_whatif
+
+            typer.echo(f"==> zone saves to a running worker ({changes} saves), then a what-if", err=True)
+            reload = measure_reload(changes)
+            figures["zones"] = {"reload": reload, "whatif": measure_whatif(clips[0] if clips else None)}
+            texts.append(json.dumps(figures["zones"], indent=2))
     except (OSError, ValueError, RuntimeError) as exc:  # a clip FFmpeg cannot read, a CPU we may not use
         typer.echo(f"错误 error: {exc}", err=True)
         raise typer.Exit(1) from None

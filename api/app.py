@@ -35,7 +35,7 @@ from api.services.whatif import WhatIfJobs
 from api.services.workflow import Workflow
 from api.services.zone_store import ZoneStore
 from api.services.zone_sync import Calibrations, ZoneSync
-from events import BusConfig, EvidenceStore, redis_client
+from bus import BusConfig, EvidenceStore, redis_client
 
 if TYPE_CHECKING:
     from detector import DetectorConfig

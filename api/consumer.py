@@ -15,9 +15,9 @@ from api.services.bus_watch import BusWatch
 from api.services.cases import CaseStore, EventRejected
 from api.services.verification import Verifier
 from api.services.whatif import WhatIfJobs
-from events import BusConfig
-from events.consumer import Poison, StreamConsumer
-from events.control import RESULTS, VerifyResult, WhatIfResult, results_stream
+from bus import BusConfig
+from bus.consumer import Poison, StreamConsumer
+from bus.control import RESULTS, VerifyResult, WhatIfResult, results_stream
 from zones import Event
 
 log = logging.getLogger(__name__)

@@ -18,7 +18,7 @@ from httpx_sse import aconnect_sse
 from pydantic import BaseModel
 
 from bench.service import RunningApi, running_api
-from events import BusConfig, EventPublisher
+from bus import BusConfig, EventPublisher
 from zones import Event, episode_id
 
 STEPS = ("confirmed", "dispatched", "resolved", "closed")  # four changes per case

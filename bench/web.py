@@ -133,7 +133,7 @@ def local_dashboard(redis_url: str = "redis://127.0.0.1:6379/15", cases: int = 2
     import httpx
 
     from bench.service import running_api
-    from events import BusConfig, EventPublisher, EvidenceStore
+    from bus import BusConfig, EventPublisher, EvidenceStore
     from zones import Event, episode_id
 
     with running_api(redis_url=redis_url) as api:

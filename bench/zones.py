@@ -22,8 +22,8 @@ import httpx
 import redis
 
 from bench.service import running_api
-from events import BusConfig, EvidenceStore
-from events.zonesync import read_acks
+from bus import BusConfig, EvidenceStore
+from bus.zonesync import read_acks
 from models.registry import current_assets_dir
 
 CURB = {"id": "curb", "kind": "no_parking", "polygon": [[0.08, 0.30], [0.50, 0.20], [0.50, 0.40], [0.12, 0.46]]}
@@ -82,8 +82,8 @@ def _wait_for_camera(http: httpx.Client, timeout_s: float = 120) -> None:
 
 
 def measure_whatif(clip: Path | None = None) -> dict[str, Any]:
-    from cli.config import load_config
     from detector import Detector
+    from settings import load_config
     from worker import Worker
     from worker.recorder import recorded_frames
     from worker.whatif import on_recording

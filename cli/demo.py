@@ -13,9 +13,9 @@ import uvicorn
 from api.app import create_app
 from api.services.lifecycle import Role
 from api.services.users import UserStore, generate_password
-from cli.config import AppConfig
+from bus import EvidenceStore, SpoolingPublisher, redis_client, spooling_sink
 from cli.worker_setup import connected_worker
-from events import EvidenceStore, SpoolingPublisher, redis_client, spooling_sink
+from settings import AppConfig
 from worker import Worker
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from typing import Annotated
 
 import typer
 
-from cli.config import ConfigError
+from settings import ConfigError
 
 
 def enforce_floor(f1: float | None, min_f1: float | None) -> None:

@@ -12,12 +12,12 @@ from typing import Annotated
 import typer
 
 from cli.bench_command import bench_command
-from cli.config import DEMO_CONFIG, AppConfig, ConfigError, load_config
 from cli.eval_command import eval_command
 from cli.models_command import models_command
 from cli.train_command import dataset_command, export_command, train_command
 from cli.users_command import users_app
 from cli.zones_command import zones_app
+from settings import DEMO_CONFIG, AppConfig, ConfigError, load_config
 
 app = typer.Typer(
     add_completion=False,
@@ -73,7 +73,7 @@ def replay(
     verbose: bool = False,
 ) -> None:
     """Replay a recorded clip as fast as the machine allows and report its events."""
-    from events import EvidenceStore, spooling_sink, write_jsonl
+    from bus import EvidenceStore, spooling_sink, write_jsonl
     from streams import SourceConfig
     from worker import replay as run_replay
 
@@ -132,8 +132,8 @@ def worker(
     """Run the configured cameras (or this replica's shard of them) and publish events to Redis."""
     import socket
 
+    from bus import ShardLease, spooling_sink
     from cli.worker_setup import connected_worker
-    from events import ShardLease, spooling_sink
     from worker import parse_shard, select_shard
 
     _setup_logging(verbose)

@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from cli.config import DEMO_CONFIG, ConfigError, load_config
+from settings import DEMO_CONFIG, ConfigError, load_config
 from zones.classes import Coverage
 from zones.coverage import COVERAGE_ZH, ClassCoverage, CoverageReport, coverage_for_config
 

@@ -58,8 +58,8 @@ def dataset_command(
     verbose: bool = False,
 ) -> None:
     """Bootstrap a YOLO dataset: frames of real clips, boxes guessed by the configured (or default) model."""
-    from cli.config import ConfigError, load_config
     from detector import Detector, DetectorConfig, DetectorError
+    from settings import ConfigError, load_config
     from streams import SourceError
     from training import build_pseudo_labelled_dataset, validate_dataset
 

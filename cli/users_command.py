@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from api.services.lifecycle import Role
-from cli.config import DEMO_CONFIG, ConfigError, load_config
+from settings import DEMO_CONFIG, ConfigError, load_config
 
 if TYPE_CHECKING:
     from api.services.users import UserError, UserStore

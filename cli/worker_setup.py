@@ -6,9 +6,9 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from cli.config import AppConfig
-from events import EvidenceStore, HealthPublisher, SpoolingPublisher, redis_client
-from events.control import ControlListener, publish_result
+from bus import EvidenceStore, HealthPublisher, SpoolingPublisher, redis_client
+from bus.control import ControlListener, publish_result
+from settings import AppConfig
 from worker import Worker
 from worker.config import CameraConfig
 from worker.control import adopt_saved_calibrations, control_handler, zones_from_redis

@@ -17,7 +17,7 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from cli.config import DEMO_CONFIG, AppConfig, ConfigError, load_config
+from settings import DEMO_CONFIG, AppConfig, ConfigError, load_config
 
 zones_app = typer.Typer(no_args_is_help=True, help="区域 Zones: move them between YAML, GeoJSON and the store.")
 
@@ -36,7 +36,7 @@ def _services(settings: AppConfig):  # type: ignore[no-untyped-def]
     from api.db import make_engine, migrate, session_factory
     from api.services.zone_store import ZoneStore
     from api.services.zone_sync import Calibrations, ZoneSync
-    from events import redis_client
+    from bus import redis_client
 
     engine = make_engine(settings.api.database_url)
     migrate(engine)

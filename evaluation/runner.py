@@ -17,10 +17,10 @@ import av.error
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bus import EvidenceStore
 from detector import Detector
 from evaluation.scoring import ClipInput, spans_from_events
 from evaluation.truth import TruthClip, TruthFile, expected_delay_s
-from events import EvidenceStore
 from worker import CameraConfig, WorkerConfig, replay
 from zones import Event, ProblemClass
 

@@ -12,9 +12,9 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from cli.config import ConfigError, apply_env_overrides, format_errors, read_document
 from detector import DetectorConfig, TrackerConfig
 from evaluation.scoring import Span
+from settings import ConfigError, apply_env_overrides, format_errors, read_document
 from streams import SourceConfig
 from streams.config import is_network_url
 from worker import CameraConfig, WorkerConfig

@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.config import ApiConfig
-from events import BusConfig, EventPublisher
+from bus import BusConfig, EventPublisher
 from tests.helpers import wait_until
 from tests.servers import serving
 from zones import Event

@@ -37,7 +37,7 @@ def detector():  # type: ignore[no-untyped-def]
 @pytest.fixture
 def redis_bus() -> Iterator:
     """A bus on a stream of its own in the real Redis, deleted afterwards."""
-    from events import BusConfig
+    from bus import BusConfig
 
     bus = BusConfig(redis_url=REDIS_URL, stream=f"test:{uuid.uuid4().hex}", claim_idle_ms=60_000)
     client = redis.Redis.from_url(REDIS_URL)

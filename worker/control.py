@@ -9,9 +9,9 @@ from collections.abc import Callable
 import numpy as np
 import redis
 
-from events import BusConfig, SpoolingPublisher
-from events.control import AnyControl, ResendRequest, VerifyRequest, WhatIfRequest, ZonesChanged
-from events.zonesync import ZoneSet, acknowledge, read_zone_set
+from bus import BusConfig, SpoolingPublisher
+from bus.control import AnyControl, ResendRequest, VerifyRequest, WhatIfRequest, ZonesChanged
+from bus.zonesync import ZoneSet, acknowledge, read_zone_set
 from worker.config import CameraConfig
 from worker.live import Worker
 from zones.homography import Homography

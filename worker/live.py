@@ -15,9 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bus import EvidenceStore
+from bus.control import VerifyRequest, WhatIfRequest
 from detector import Detector
-from events import EvidenceStore
-from events.control import VerifyRequest, WhatIfRequest
 from streams import CameraState, Frame, open_source
 from worker.config import CameraConfig, WorkerConfig
 from worker.feeds import CameraFeed, FrameQueues

@@ -10,8 +10,8 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+from bus import EvidenceStore
 from detector import Detector
-from events import EvidenceStore
 from streams import Frame, open_source
 from worker.config import CameraConfig, WorkerConfig
 from worker.pipeline import CameraPipeline

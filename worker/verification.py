@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
+from bus import EvidenceStore
+from bus.control import VerifyRequest, VerifyResult
 from detector import Detections
-from events import EvidenceStore
-from events.control import VerifyRequest, VerifyResult
 from streams import Frame
 from zones import CLASS_INFO, RulesConfig, ZoneConfig
 from zones.verification import ZoneCheck

@@ -11,7 +11,7 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from events.control import WhatIfRequest, WhatIfResult
+from bus.control import WhatIfRequest, WhatIfResult
 from worker.config import CameraConfig, WorkerConfig
 from worker.recorder import recorded_frames
 from worker.whatif import on_clip, on_recording

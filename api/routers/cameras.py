@@ -10,7 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Request
 from api.auth import Reader
 from api.errors import NOT_FOUND, PROTECTED
 from api.schemas import media_url
-from events import read_camera_health
+from bus import read_camera_health
 from streams.redact import redact
 
 router = APIRouter(prefix="/api/cameras", tags=["cameras 摄像头"], responses=PROTECTED)

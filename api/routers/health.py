@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse
 from api.auth import optional_principal
 from api.services.health import database_figures, problems, stream_figures
 from api.services.lifecycle import Role
-from events.control import results_stream
+from bus.control import results_stream
 from streams.redact import redact
 
 router = APIRouter(prefix="/api/health", tags=["health 运行状态"])

@@ -6,12 +6,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from fastapi import APIRouter, Request
 from sqlalchemy import select
 
 from api.auth import Reader
 from api.errors import PROTECTED
 from api.orm import OPEN_STATUSES, CaseRow
+from api.services.zone_sync import as_feature
 
 router = APIRouter(prefix="/api", tags=["map 地图"], responses=PROTECTED)
 
@@ -27,7 +29,8 @@ def _layer(path: str) -> dict[str, Any] | None:
 
 @router.get("/map")
 def map_data(request: Request, _reader: Reader) -> dict[str, Any]:
-    """地图 / layers (GeoJSON, lon/lat), cameras with a position, and open cases with one."""
+    """地图 / layers (GeoJSON, lon/lat), cameras with a position, open cases with one, and zones in place: those
+    drawn on the map and those of calibrated cameras."""
     state = request.app.state
     config = state.api_config.map
     layers = []
@@ -49,4 +52,20 @@ def map_data(request: Request, _reader: Reader) -> dict[str, Any]:
     cases = [{"id": r.id, "class": r.problem, "status": r.status, "priority": r.priority, "camera_id": r.camera_id,
               "zone_id": r.zone_id, "lon": r.lon, "lat": r.lat} for r in rows]
     return {"center": config.center, "zoom": config.zoom, "tile_url": config.tile_url, "layers": layers,
-            "cameras": cameras, "cases": cases}
+            "cameras": cameras, "cases": cases, "zones": _zones_in_place(state)}
+
+
+def _zones_in_place(state: Any) -> dict[str, Any]:
+    """Map zones as drawn, and every calibrated camera's own zones carried onto the map by its homography."""
+    sync = state.zone_sync
+    features = [{**as_feature(z), "properties": {**as_feature(z)["properties"], "source": "map"}}
+                for z in sync.map_zones()]
+    for camera_id in sync.calibrated():
+        homography = sync.calibrations.homography(camera_id)
+        for stored in state.zone_store.list(camera_id):
+            ring = homography.to_map(np.array(stored.data["polygon"], dtype=np.float64)).tolist()
+            features.append({"type": "Feature", "id": f"{camera_id}/{stored.zone_id}",
+                             "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+                             "properties": {"source": "camera", "camera_id": camera_id, "zone_id": stored.zone_id,
+                                            "name": stored.data.get("name"), "kind": stored.data.get("kind")}})
+    return {"type": "FeatureCollection", "features": features}

@@ -12,7 +12,7 @@ from api.auth import Operator, Reader
 from api.errors import CONFLICT, NOT_FOUND, PROTECTED, unprocessable
 from api.schemas import UtcDatetime
 from api.services.zone_store import StoredZone, ZoneExists, ZoneNotFound, diff
-from events.zonesync import ZoneSet
+from bus.zonesync import ZoneSet
 from zones import ZoneConfig
 from zones.homography import PointPair
 

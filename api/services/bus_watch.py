@@ -21,8 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from api.orm import SettingRow, utcnow
-from events import BusConfig
-from events.control import ResendRequest, publish_request
+from bus import BusConfig
+from bus.control import ResendRequest, publish_request
 
 log = logging.getLogger(__name__)
 

@@ -24,9 +24,9 @@ from api.orm import CaseRow, utcnow
 from api.services import changes
 from api.services.lifecycle import CaseStatus
 from api.services.routing import Router
-from events import BusConfig
-from events.control import VerifyRequest, VerifyResult, publish_request
-from events.health import read_camera_health
+from bus import BusConfig
+from bus.control import VerifyRequest, VerifyResult, publish_request
+from bus.health import read_camera_health
 
 log = logging.getLogger(__name__)
 

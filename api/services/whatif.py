@@ -15,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
 from api.orm import WhatIfRow, utcnow
-from events import BusConfig
-from events.control import WhatIfRequest, WhatIfResult, publish_request
+from bus import BusConfig
+from bus.control import WhatIfRequest, WhatIfResult, publish_request
 from zones import ZoneConfig
 
 log = logging.getLogger(__name__)

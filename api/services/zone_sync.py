@@ -1,5 +1,5 @@
 """What each camera's worker must use: its own zones, the map zones it sees through its calibration, and the
-homography that places its events; published on Redis after every save (events.zonesync)."""
+homography that places its events; published on Redis after every save (bus.zonesync)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from sqlalchemy.orm import sessionmaker
 
 from api.orm import MAP_SCOPE, CalibrationRow, utcnow
 from api.services.zone_store import ZoneStore
-from events import BusConfig
-from events.zonesync import ZoneSet, publish_zone_set, read_zone_set
+from bus import BusConfig
+from bus.zonesync import ZoneSet, publish_zone_set, read_zone_set
 from zones import ZoneConfig
 from zones.homography import Homography, PointPair
 from zones.mapzones import MapZoneConfig

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import redis
 
-from events import EvidenceStore
+from bus import EvidenceStore
 from tests.api_fixture import Api
 from tests.helpers import make_event, wait_until
 from zones import EventState

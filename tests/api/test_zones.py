@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import redis
 
-from events.zonesync import read_zone_set, zones_key
+from bus.zonesync import read_zone_set, zones_key
 from tests.api_fixture import Api
 from tests.conftest import RESIDENTIAL
 from tests.zones.test_homography import PAIRS, ground

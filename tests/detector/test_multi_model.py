@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 import yaml
 
-from cli.config import ConfigError, load_config
 from detector import Detector, DetectorConfig
 from models import ModelManifest, save_manifest
+from settings import ConfigError, load_config
 from tests.conftest import ASSETS
 
 COCO_640 = str(ASSETS / "weights" / "yolov8n-coco-int8-640.onnx")

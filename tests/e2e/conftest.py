@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from cli.config import load_config
-from events import EvidenceStore
+from bus import EvidenceStore
+from settings import load_config
 from worker import CameraRun, replay
 
 DATA = Path(__file__).resolve().parents[1] / "data"

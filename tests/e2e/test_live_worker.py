@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli.config import load_config
-from events import BusConfig, EvidenceStore, HealthPublisher
+from bus import BusConfig, EvidenceStore, HealthPublisher
+from settings import load_config
 from tests.e2e.conftest import DATA
 from worker import SchedulerConfig, Worker
 

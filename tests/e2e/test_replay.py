@@ -8,9 +8,9 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from cli.config import load_config
+from bus import EvidenceStore, event_record
 from cli.main import app
-from events import EvidenceStore, event_record
+from settings import load_config
 from tests.conftest import HIGHWAY, RESIDENTIAL
 from tests.e2e.conftest import DATA
 from worker import replay

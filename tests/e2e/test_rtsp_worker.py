@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import time
 
-from cli.config import load_config
-from events import BusConfig, HealthPublisher
+from bus import BusConfig, HealthPublisher
+from settings import load_config
 from streams import CameraState
 from tests.conftest import RESIDENTIAL
 from tests.e2e.conftest import DATA
@@ -61,7 +61,7 @@ def test_evidence_comes_from_the_main_stream_when_a_substream_is_analysed(
     clip served as the camera's main stream), so its size shows which stream it came from."""
     import cv2
 
-    from events import EvidenceStore
+    from bus import EvidenceStore
     from tests.conftest import HIGHWAY
 
     server = rtsp_server({"/main": HIGHWAY, "/sub": RESIDENTIAL})

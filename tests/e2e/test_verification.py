@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cli.config import load_config
-from events import BusConfig, EventPublisher, EvidenceStore, HealthPublisher, redis_client
-from events.control import ControlListener, publish_result
+from bus import BusConfig, EventPublisher, EvidenceStore, HealthPublisher, redis_client
+from bus.control import ControlListener, publish_result
+from settings import load_config
 from tests.api_fixture import Api
 from tests.e2e.conftest import DATA
 from tests.helpers import make_event, wait_until

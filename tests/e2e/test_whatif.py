@@ -8,9 +8,9 @@ from pathlib import Path
 
 import redis
 
-from cli.config import load_config
-from events import BusConfig, EventPublisher, EvidenceStore
-from events.control import ControlListener, publish_result
+from bus import BusConfig, EventPublisher, EvidenceStore
+from bus.control import ControlListener, publish_result
+from settings import load_config
 from tests.api_fixture import Api
 from tests.conftest import RESIDENTIAL
 from tests.e2e.conftest import DATA

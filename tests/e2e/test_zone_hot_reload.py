@@ -7,10 +7,10 @@ from pathlib import Path
 
 import redis
 
-from cli.config import load_config
-from events import BusConfig, EventPublisher, EvidenceStore
-from events.control import ControlListener
-from events.zonesync import read_acks
+from bus import BusConfig, EventPublisher, EvidenceStore
+from bus.control import ControlListener
+from bus.zonesync import read_acks
+from settings import load_config
 from tests.api_fixture import Api
 from tests.e2e.conftest import DATA
 from tests.helpers import wait_until

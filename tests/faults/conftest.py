@@ -20,7 +20,7 @@ import pytest
 import yaml
 from sqlalchemy import create_engine, text
 
-from events import BusConfig
+from bus import BusConfig
 from models.registry import PROJECT_ROOT
 from tests.helpers import make_event, wait_until
 from tests.procs import PostgresProcess, RedisProcess
@@ -185,7 +185,7 @@ def wait_for_all(database_url: str, sent: list[Event], timeout_s: float = 180) -
 
 def spooled(path: Path) -> int:
     """Events waiting in a spool file another process writes (SQLite lets a reader in beside it)."""
-    from events import DiskSpool
+    from bus import DiskSpool
 
     spool = DiskSpool(path)
     try:

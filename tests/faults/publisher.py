@@ -13,7 +13,7 @@ import argparse
 import time
 from pathlib import Path
 
-from events import BusConfig, DiskSpool, EventPublisher, SpoolingPublisher
+from bus import BusConfig, DiskSpool, EventPublisher, SpoolingPublisher
 from tests.faults.conftest import episodes
 
 

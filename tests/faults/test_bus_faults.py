@@ -13,8 +13,8 @@ import sys
 import threading
 from pathlib import Path
 
-from events import DiskSpool, EventPublisher, SpoolingPublisher
-from events.control import ControlListener, ResendRequest
+from bus import DiskSpool, EventPublisher, SpoolingPublisher
+from bus.control import ControlListener, ResendRequest
 from models.registry import PROJECT_ROOT
 from tests.faults.conftest import bus_on, episodes, record, spooled, tally, wait_for_all
 from tests.helpers import wait_until

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from events import DiskSpool, EventPublisher, SpoolingPublisher
+from bus import DiskSpool, EventPublisher, SpoolingPublisher
 from tests.faults.conftest import bus_on, episodes, record, tally, wait_for_all
 from tests.helpers import wait_until
 

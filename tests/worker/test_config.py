@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from cli.config import ConfigError, load_config
+from settings import ConfigError, load_config
 from tests.conftest import RESIDENTIAL
 
 ZONE = "{id: z, kind: no_parking, polygon: [[0.1, 0.1], [0.9, 0.1], [0.9, 0.9]]}"

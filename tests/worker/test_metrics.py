@@ -7,8 +7,8 @@ from pathlib import Path
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from cli.config import load_config
-from events import BusConfig, spooling_sink
+from bus import BusConfig, spooling_sink
+from settings import load_config
 from tests.e2e.conftest import DATA
 from worker import Worker
 from worker.metrics import WorkerMetrics

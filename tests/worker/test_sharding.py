@@ -30,7 +30,7 @@ def test_shard_arguments():
 
 
 def test_replicas_without_ordinals_claim_distinct_shards_through_redis(redis_bus):  # type: ignore[no-untyped-def]
-    from events import ShardLease
+    from bus import ShardLease
 
     leases = [ShardLease(redis_bus, 3, owner=f"replica-{i}") for i in range(3)]
     try:

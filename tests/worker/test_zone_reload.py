@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from cli.config import load_config
+from settings import load_config
 from streams import open_source
 from tests.e2e.conftest import DATA
 from worker import CameraPipeline

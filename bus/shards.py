@@ -7,7 +7,7 @@ import threading
 
 import redis
 
-from events.bus import BusConfig, redis_client
+from bus.streams import BusConfig, redis_client
 
 log = logging.getLogger(__name__)
 

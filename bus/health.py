@@ -9,7 +9,7 @@ from typing import Any
 
 import redis
 
-from events.bus import BusConfig, redis_client
+from bus.streams import BusConfig, redis_client
 
 log = logging.getLogger(__name__)
 

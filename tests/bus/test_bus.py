@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from events import BusConfig, BusFull, DiskSpool, EventPublisher, SpoolingPublisher
+from bus import BusConfig, BusFull, DiskSpool, EventPublisher, SpoolingPublisher
 from tests.helpers import make_event, wait_until
 from tests.procs import RedisProcess
 from zones import Event, EventState

@@ -25,7 +25,7 @@ from collections.abc import Callable
 
 import redis
 
-from events.bus import BusConfig, redis_client
+from bus.streams import BusConfig, redis_client
 
 log = logging.getLogger(__name__)
 

@@ -14,8 +14,8 @@ from typing import Any
 import redis
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.bus import BusConfig
-from events.control import ZonesChanged, publish_request
+from bus.control import ZonesChanged, publish_request
+from bus.streams import BusConfig
 from zones import ZoneConfig
 
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import redis
 
-from events.bus import BusConfig, BusFull, EventPublisher
-from events.spool import DiskSpool
+from bus.spool import DiskSpool
+from bus.streams import BusConfig, BusFull, EventPublisher
 from zones import Event
 
 log = logging.getLogger(__name__)

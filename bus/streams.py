@@ -1,6 +1,6 @@
 """Events on a Redis Stream: workers publish, the case API reads with a consumer group.
 
-Delivery is at least once: a consumer (events.consumer) acknowledges a message only
+Delivery is at least once: a consumer (bus.consumer) acknowledges a message only
 after its handler returned (the case is committed), so a crash means re-delivery, and
 the deterministic event id makes re-delivery harmless.
 """

@@ -1,5 +1,8 @@
 """One YAML file for a deployment: cameras, zones, rules and settings, checked on load.
 
+Below the entry points (cli, evaluation, training, bench), above the packages it configures (api, worker,
+events), so that any tool can load a configuration without importing another tool.
+
 Strings may use ${VAR} or ${VAR:-default}; ${STREETWATCH_ASSETS} defaults to the
 shared assets beside the project. Relative video paths are relative to the file.
 A few settings can be overridden from the environment (see ENV_OVERRIDES).
@@ -16,7 +19,7 @@ import yaml
 from pydantic import ConfigDict, Field, ValidationError
 
 from api.config import ApiConfig
-from events import BusConfig
+from bus import BusConfig
 from models import DEFAULT_ASSETS_DIR
 from models.registry import PROJECT_ROOT
 from streams.config import is_network_url

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import redis
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
-from events.bus import BusConfig, redis_client
+from bus.streams import BusConfig, redis_client
 from zones import ProblemClass
 
 log = logging.getLogger(__name__)
@@ -75,7 +75,7 @@ class ResendRequest(BaseModel):
 
 
 class ZonesChanged(BaseModel):
-    """A camera's zones changed: its worker reads the new set (events.zonesync) and uses it at once."""
+    """A camera's zones changed: its worker reads the new set (bus.zonesync) and uses it at once."""
 
     model_config = ConfigDict(extra="forbid")
 

@@ -33,7 +33,8 @@ def _redis_available(url: str) -> bool:
 def run_demo(settings: AppConfig, duration: float | None) -> None:
     use_redis = _redis_available(settings.bus.redis_url)
     api_config = settings.api.model_copy(update={"consume": use_redis})
-    application = create_app(api_config, settings.bus, settings.media_dir, settings.detector, settings.cameras)
+    application = create_app(api_config, settings.bus, settings.media_dir, settings.detector, settings.cameras,
+                             scene=settings.scene)
     password = _demo_account(application.state.users)
     if use_redis:
         sink = spooling_sink(settings.bus, "demo")

@@ -187,7 +187,8 @@ def api(
 
     _setup_logging(verbose)
     settings = _load(config)
-    application = create_app(settings.api, settings.bus, settings.media_dir, settings.detector, settings.cameras)
+    application = create_app(settings.api, settings.bus, settings.media_dir, settings.detector, settings.cameras,
+                             scene=settings.scene)
     # Headers are bounded (h11's 16 KiB for the request line and headers), bodies by api.max_body_bytes.
     uvicorn.run(application, host=host or settings.api.host, port=port or settings.api.port, log_level="info",
                 h11_max_incomplete_event_size=16 * 1024, timeout_keep_alive=30)

@@ -13,6 +13,7 @@ from typing import Annotated
 import typer
 
 from settings import DEMO_CONFIG, ConfigError, load_config
+from worker.zone_evidence import scene_details
 from zones.classes import Coverage
 from zones.coverage import COVERAGE_ZH, ClassCoverage, CoverageReport, coverage_for_config
 
@@ -29,10 +30,24 @@ def models_command(
     except ConfigError as exc:
         typer.echo(f"配置错误 configuration error:\n{exc}", err=True)
         raise typer.Exit(2) from None
-    report = coverage_for_config(settings.detector, load=True)
+    report = coverage_for_config(settings.detector, load=True, scene=scene_details(settings.scene),
+                                 heads=_heads(settings))
     typer.echo(report.model_dump_json(indent=2) if as_json else render(report))
     if any(m.error for m in report.models):
         raise typer.Exit(1)
+
+
+def _heads(settings):  # type: ignore[no-untyped-def]
+    """The zone classifiers the workers reported, when Redis answers (the report stands without them)."""
+    import redis
+
+    from bus import redis_client
+    from bus.heads import read_heads
+
+    try:
+        return read_heads(redis_client(settings.bus.redis_url, socket_timeout=2), settings.bus)
+    except (redis.RedisError, OSError):
+        return []
 
 
 def render(report: CoverageReport) -> str:
@@ -63,12 +78,13 @@ def render(report: CoverageReport) -> str:
 
 
 def _sources(c: ClassCoverage) -> str:
-    if not c.sources:
+    if not c.sources and not c.zone_level:
         return "-"
     parts = []
     for s in c.sources:
         labels = s.primary + [f"{label} (proxy)" for label in s.proxy]
         parts.append(f"{s.model}: {', '.join(labels)}")
+    parts += [f"{z.kind}: {z.detail} [{z.measured}]" for z in c.zone_level]
     text = "; ".join(parts)
     if c.missing_helpers:
         text += f"  [缺少 missing: {', '.join(c.missing_helpers)}]"

@@ -25,6 +25,7 @@ from worker.pipeline import CameraPipeline
 from worker.recorder import CameraRecorder
 from worker.runner import EventSink, deliver
 from worker.verification import CameraChecks, ResultSink
+from worker.zone_evidence import ZoneEvidenceSource
 from zones import ZoneConfig
 from zones.homography import Homography
 
@@ -55,6 +56,7 @@ class Worker:
         self.on_zones_applied: Callable[[str, object], None] | None = None
         self.recording_dir = recording_dir if config.recording.minutes > 0 else None
         self.recorders: dict[str, CameraRecorder] = {}
+        self.zone_evidence = ZoneEvidenceSource(config.scene, config.classifiers)
         self.whatif: WhatIfRunner | None = None  # set by whoever answers what-if requests
         self._new_zones: dict[str, tuple[list[ZoneConfig], object, Homography | None]] = {}
         self._zones_lock = threading.Lock()
@@ -79,7 +81,9 @@ class Worker:
         for camera in self.cameras:
             checks = CameraChecks(camera.id, camera.zones, self.config.rules, labels, self.evidence,
                                   self.verify_sink) if self.verify_sink is not None else None
-            self.pipelines[camera.id] = CameraPipeline(camera, self.config.rules, self.config.tracker, labels, checks)
+            self.zone_evidence.set_zones(camera.id, camera.zones)
+            self.pipelines[camera.id] = CameraPipeline(camera, self.config.rules, self.config.tracker, labels, checks,
+                                                       self.zone_evidence.classes_for(camera.id))
             self.queues.add_camera(camera.id)
             if self.recording_dir is not None:
                 self.recorders[camera.id] = CameraRecorder(self.recording_dir, camera.id, self.config.recording)
@@ -172,10 +176,13 @@ class Worker:
             self.metrics.inference_seconds.observe(time.perf_counter() - started)
             self.metrics.batch_frames.observe(len(batch))
         self.batches += 1
+        self._measure_zones(batch)
         for frame, found in zip(batch, detections, strict=True):
             try:
                 self._apply_new_zones(frame)
-                events = self.pipelines[frame.camera_id].process(frame, found)
+                pipeline = self.pipelines[frame.camera_id]
+                events = pipeline.cover(self.zone_evidence.classes_for(frame.camera_id))
+                events += pipeline.process(frame, found, self.zone_evidence.latest(frame.camera_id))
                 self.frames_processed[frame.camera_id] += 1
                 recorder = self.recorders.get(frame.camera_id)
                 if recorder is not None:
@@ -184,6 +191,16 @@ class Worker:
                     deliver(events, self._evidence_frame(frame), self.evidence, self.sink)
             except Exception:
                 log.exception("camera %s: frame %d failed", frame.camera_id, frame.seq)
+
+    def _measure_zones(self, batch: list[Frame]) -> None:
+        """Scene evidence and zone classifiers at their low rate; a failure costs their evidence, not the frames."""
+        started = time.perf_counter()
+        try:
+            self.zone_evidence.measure(batch)
+        except Exception:
+            log.exception("zone-level evidence failed for a batch of %d frames", len(batch))
+        if self.metrics is not None:
+            self.metrics.zone_evidence_seconds.observe(time.perf_counter() - started)
 
     def replace_zones(self, camera_id: str, zones: list[ZoneConfig], token: object = None,
                       homography: Homography | None = None) -> bool:
@@ -201,6 +218,7 @@ class Worker:
         if pending is None:
             return
         zones, token, homography = pending
+        self.zone_evidence.set_zones(frame.camera_id, zones)
         events = self.pipelines[frame.camera_id].reload_zones(zones, frame.ts_s, homography)
         if events:
             deliver(events, frame, self.evidence, self.sink)

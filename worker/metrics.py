@@ -29,6 +29,9 @@ class WorkerMetrics(Collector):
                                            buckets=_BUCKETS, registry=self.registry)
         self.batch_frames = Histogram("streetwatch_inference_batch_frames", "Frames per inference call.",
                                       buckets=(1, 2, 4, 8, 16, 32, 64), registry=self.registry)
+        self.zone_evidence_seconds = Histogram("streetwatch_zone_evidence_seconds", "Segmenter and zone "
+                                               "classifiers per batch (most batches run neither).",
+                                               buckets=_BUCKETS, registry=self.registry)
         self.registry.register(self)
 
     def collect(self) -> Iterator[GaugeMetricFamily | CounterMetricFamily]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -14,6 +14,7 @@ from worker.verification import CameraChecks
 from zones import CLASS_INFO, Coverage, Event, ProblemClass, Rule, RulesConfig, ZoneConfig, ZoneMap, build_rule
 from zones import class_coverage as coverage_of
 from zones.context import FrameContext
+from zones.evidence import ZoneEvidence
 from zones.homography import Homography
 
 log = logging.getLogger(__name__)
@@ -34,8 +35,10 @@ class CameraPipeline:
         tracker: TrackerConfig,
         model_labels: set[str] | frozenset[str],
         checks: CameraChecks | None = None,
+        zone_level: frozenset[ProblemClass] = frozenset(),
     ) -> None:
         self.camera = camera
+        self._zone_level = zone_level  # classes the segmenter or a zone classifier can show on this camera
         self.checks = checks
         self.rules_config = rules
         self._available = frozenset(model_labels)
@@ -59,7 +62,8 @@ class CameraPipeline:
         self.zone_ids = [z.id for z in zones]
         self._scheduled = any(zone.schedule for zone in zones)
         watched = {problem for zone in zones for problem in zone.classes}
-        self.uncovered = {p for p in watched if coverage_of(p, self._available) is Coverage.NONE}
+        self.uncovered = {p for p in watched
+                          if coverage_of(p, self._available) is Coverage.NONE and p not in self._zone_level}
         if self.uncovered:
             log.warning(
                 "camera %s: no loaded model sees %s; those classes raise nothing here (see `streetwatch models`)",
@@ -77,6 +81,13 @@ class CameraPipeline:
     def _relabel(self) -> None:
         wanted = set().union(*(r.labels | r.helper_labels for r in self.rules)) if self.rules else set()
         self._labels = np.array(sorted(wanted), dtype=object)
+
+    def cover(self, zone_level: frozenset[ProblemClass]) -> list[Event]:
+        """Zone-level evidence changed what this camera can see (a zone classifier was trained): rules follow."""
+        if zone_level == self._zone_level:
+            return []
+        self._zone_level = zone_level
+        return self.reload_zones(self.zones)
 
     def reload_zones(self, zones: Sequence[ZoneConfig], ts_s: float | None = None,
                      homography: Homography | None = None) -> list[Event]:
@@ -104,7 +115,8 @@ class CameraPipeline:
         log.info("camera %s: zones now %s", self.camera.id, ", ".join(self.zone_ids) or "none")
         return self._placed(events)
 
-    def process(self, frame: Frame, detections: Detections) -> list[Event]:
+    def process(self, frame: Frame, detections: Detections,
+                zone_evidence: Mapping[str, ZoneEvidence] | None = None) -> list[Event]:
         if self._frame_size not in (None, (frame.width, frame.height)):
             # A camera that changed resolution: pixel tracks no longer line up, start them afresh.
             log.info("camera %s: resolution changed, tracks restarted", self.camera.id)
@@ -113,11 +125,14 @@ class CameraPipeline:
         self._last_ts = frame.ts_s
         relevant = detections[np.isin(detections.labels, self._labels)] if len(detections) else detections
         tracked = self.tracker.update(relevant, frame.image)
-        everywhere = FrameContext.build(frame.ts_s, tracked, self.zone_map, self._frame_size)
+        everywhere = FrameContext.build(frame.ts_s, tracked, self.zone_map, self._frame_size,
+                                        zone_evidence=zone_evidence)
         ctx = everywhere
         if self._scheduled:  # zones outside their schedule see nothing, so their episodes clear and none start
-            ctx = FrameContext(frame.ts_s, tracked, everywhere.boxes, everywhere.inside & self._armed(frame.ts_s),
-                               everywhere.zone_ids, self._frame_size)
+            armed = self._armed(frame.ts_s)
+            armed_ids = {zone_id for zone_id, on in zip(self.zone_ids, armed[0], strict=True) if on}
+            ctx = FrameContext(frame.ts_s, tracked, everywhere.boxes, everywhere.inside & armed, everywhere.zone_ids,
+                               self._frame_size, {z: e for z, e in (zone_evidence or {}).items() if z in armed_ids})
         events: list[Event] = []
         for rule in self.rules:
             events.extend(rule.update(ctx))

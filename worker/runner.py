@@ -15,6 +15,7 @@ from detector import Detector
 from streams import Frame, open_source
 from worker.config import CameraConfig, WorkerConfig
 from worker.pipeline import CameraPipeline
+from worker.zone_evidence import ZoneEvidenceSource
 from zones import Event, EventState, ProblemClass
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ def run_camera(
     evidence: EvidenceStore | None = None,
     close_at_end: bool = False,
     on_frame: Callable[[Frame], None] | None = None,
+    zone_evidence: ZoneEvidenceSource | None = None,
 ) -> CameraRun:
     run = CameraRun(
         pipeline.camera.id,
@@ -50,7 +52,12 @@ def run_camera(
         uncovered=frozenset(pipeline.uncovered),
     )
     for frame in frames:
-        events = pipeline.process(frame, detector.detect([frame.image])[0])
+        detections = detector.detect([frame.image])[0]
+        latest = None
+        if zone_evidence is not None:
+            zone_evidence.measure([frame])
+            latest = zone_evidence.latest(frame.camera_id)
+        events = pipeline.process(frame, detections, latest)
         run.frames += 1
         run.last_ts_s = frame.ts_s
         if events:
@@ -93,8 +100,12 @@ def replay(
 ) -> CameraRun:
     """One clip through the whole pipeline as fast as the machine allows; open episodes end with the clip."""
     detector = detector or Detector(config.detector)
-    pipeline = CameraPipeline(camera, config.rules, config.tracker, detector.labels)
+    zone_evidence = ZoneEvidenceSource(config.scene, config.classifiers)
+    zone_evidence.set_zones(camera.id, camera.zones)
+    pipeline = CameraPipeline(camera, config.rules, config.tracker, detector.labels,
+                              zone_level=zone_evidence.classes_for(camera.id))
     source = open_source(camera.id, camera.source)
     return run_camera(
-        source, detector, pipeline, sink, evidence, close_at_end=not camera.source.loop, on_frame=on_frame
+        source, detector, pipeline, sink, evidence, close_at_end=not camera.source.loop, on_frame=on_frame,
+        zone_evidence=zone_evidence,
     )

@@ -173,6 +173,11 @@ class HeadTrainer:
         self._seen = {True: 0, False: 0}
         self._new = 0
 
+    @property
+    def seen(self) -> int:
+        """Labels filed so far, of both kinds."""
+        return self._seen[True] + self._seen[False]
+
     def add(self, embedding: np.ndarray, problem: bool, holdout: bool | None = None) -> bool:
         """File one label; True when it was held back."""
         problem = bool(problem)

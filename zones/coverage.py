@@ -7,6 +7,9 @@ manifests or metadata without running them (the API never loads a model).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from pydantic import BaseModel, Field
 
 from detector.config import DetectorConfig
@@ -24,6 +27,23 @@ class EvidenceSource(BaseModel):
     proxy: list[str] = Field(default_factory=list, description="Labels that only hint at it.")
 
 
+class ZoneLevelSource(BaseModel):
+    """Zone-level evidence for a class: the segmenter's groups, or a zone classifier trained on the centre's labels."""
+
+    kind: str = Field(description="segmenter or classifier")
+    detail: str
+    measured: str = Field(description="What it measured, and on which data (or that it was not measured here).")
+
+
+# What the shared assets let us measure per class (docs/scene-and-classifiers.md, docs/evaluation.md).
+SCENE_MEASURED: dict[ProblemClass, str] = {
+    ProblemClass.STANDING_WATER: "flooded-street.jpg: 86 % water in the lower half; dry frames of 7 cameras at most "
+                                 "13.5 % above their learned clear level (docs/scene-and-classifiers.md)",
+}
+NOT_MEASURED = ("not measured here: no labelled footage of this class on these machines; sharpens with the "
+                "centre's labels")
+
+
 class ClassCoverage(BaseModel):
     id: ProblemClass
     name_zh: str
@@ -34,6 +54,7 @@ class ClassCoverage(BaseModel):
     rule: RuleKind
     coverage: Coverage
     sources: list[EvidenceSource] = Field(default_factory=list, description="Which model, which labels.")
+    zone_level: list[ZoneLevelSource] = Field(default_factory=list, description="Segmenter and zone classifiers.")
     missing_helpers: list[str] = Field(
         default_factory=list, description="Labels the rule also reads (the person on a bicycle) that no model gives."
     )
@@ -73,16 +94,33 @@ def coverage_report(model_labels: dict[str, set[str]]) -> list[ClassCoverage]:
     return report
 
 
-def report_for_models(models: list[ModelInfo]) -> CoverageReport:
+def report_for_models(models: list[ModelInfo], scene: Mapping[ProblemClass, str] | None = None,
+                      heads: Sequence[Mapping[str, Any]] = ()) -> CoverageReport:
+    """`scene`: classes the segmenter shows, with its groups; `heads`: zone classifiers the workers reported."""
     classes = coverage_report({m.name: set(m.evidence_labels) for m in models})
+    for entry in classes:
+        if scene and entry.id in scene:
+            entry.zone_level.append(ZoneLevelSource(kind="segmenter", detail=scene[entry.id],
+                                                    measured=SCENE_MEASURED.get(entry.id, NOT_MEASURED)))
+        for head in heads:
+            if head.get("class") == entry.id.value and head.get("trained"):
+                accuracy = head.get("balanced_accuracy")
+                entry.zone_level.append(ZoneLevelSource(
+                    kind="classifier", detail=f"camera {head.get('camera_id')} zone {head.get('zone_id')}",
+                    measured=f"{head.get('n_labels')} labels from the centre; balanced accuracy on held-back labels "
+                             + (f"{accuracy:.2f}" if isinstance(accuracy, float) else "not yet measured")))
+        if entry.zone_level and entry.coverage is Coverage.NONE:
+            entry.coverage = Coverage.PARTIAL  # surfaces and states of a place, measured as the figures say
     return CoverageReport(models=models, classes=classes,
                           uncovered=[c.id for c in classes if c.coverage is Coverage.NONE])
 
 
-def coverage_for_config(config: DetectorConfig | None, load: bool = False) -> CoverageReport:
+def coverage_for_config(config: DetectorConfig | None, load: bool = False,
+                        scene: Mapping[ProblemClass, str] | None = None,
+                        heads: Sequence[Mapping[str, Any]] = ()) -> CoverageReport:
     """The report for a configuration's models (the default model for None), from manifests or metadata.
 
     With `load=False` a model whose labels only loading would reveal (a `.pt` without manifest)
     is listed with an `error` and covers nothing until it is given a manifest.
     """
-    return report_for_models((config or DetectorConfig()).describe_models(load=load))
+    return report_for_models((config or DetectorConfig()).describe_models(load=load), scene, heads)

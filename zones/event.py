@@ -56,6 +56,8 @@ class Event(BaseModel):
     priority: Literal["high", "normal", "low"] = "normal"
     grid: str | None = Field(None, max_length=64)
     evidence: str | None = Field(None, max_length=255, description="Snapshot path, relative to the media dir.")
+    reasons: tuple[str, ...] = Field((), max_length=10, description="Why it fired, in words: the evidence kinds "
+                                     "(detector, segmenter, classifier) and what each measured.")
     lon: float | None = Field(None, ge=-180, le=180, description="Where it is: the camera's or the anchor's position.")
     lat: float | None = Field(None, ge=-90, le=90)
 
@@ -63,9 +65,17 @@ class Event(BaseModel):
     @classmethod
     def _no_control_characters(cls, value: object) -> object:
         """A NUL (or another control character) in a string is refused by PostgreSQL and unreadable on a wall."""
-        if isinstance(value, str) and _CONTROL.search(value):
+        texts = value if isinstance(value, tuple) else (value,)
+        if any(isinstance(text, str) and _CONTROL.search(text) for text in texts):
             raise ValueError("text must not contain control characters such as NUL")
         return value
+
+    @field_validator("reasons")
+    @classmethod
+    def _short_reasons(cls, reasons: tuple[str, ...]) -> tuple[str, ...]:
+        if any(len(reason) > 300 for reason in reasons):
+            raise ValueError("a reason is at most 300 characters")
+        return reasons
 
     @property
     def dwell_s(self) -> float:

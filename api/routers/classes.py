@@ -6,10 +6,13 @@ model whose labels only loading would reveal is listed with an `error` until it 
 
 from __future__ import annotations
 
+import redis
 from fastapi import APIRouter, Request
 
 from api.auth import Reader
 from api.errors import PROTECTED
+from bus.heads import read_heads
+from worker.zone_evidence import scene_details
 from zones.coverage import CoverageReport, coverage_for_config
 
 router = APIRouter(prefix="/api", tags=["classes 问题类别"], responses=PROTECTED)
@@ -17,6 +20,13 @@ router = APIRouter(prefix="/api", tags=["classes 问题类别"], responses=PROTE
 
 @router.get("/classes", response_model=CoverageReport)
 def classes(request: Request, _reader: Reader) -> CoverageReport:
-    """Per class: names, codes, department, rule kind, coverage (full / partial / none) and its models."""
+    """Per class: names, codes, department, rule kind, coverage (full / partial / none), its models, the
+    segmenter's groups and the zone classifiers the workers trained (with their labels and measured accuracy)."""
+    state = request.app.state
+    try:
+        heads = read_heads(state.redis, state.bus)
+    except redis.RedisError:
+        heads = []  # the report stands without them; the workers' heads show again once Redis answers
+    scene = scene_details(state.scene_config) if state.scene_config is not None else None
     # An app built without a worker configuration reports the default model.
-    return coverage_for_config(getattr(request.app.state, "detector_config", None), load=False)
+    return coverage_for_config(state.detector_config, load=False, scene=scene, heads=heads)

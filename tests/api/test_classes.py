@@ -8,10 +8,12 @@ from pathlib import Path
 import pytest
 
 from detector import DetectorConfig
+from detector.scene import SceneConfig
 from models import ModelManifest, save_manifest
 from tests.api.test_auth import app_routes
 from tests.api_fixture import MakeApi
 from tests.conftest import ASSETS
+from worker.zone_evidence import SceneEvidenceConfig
 
 COCO_640 = str(ASSETS / "weights" / "yolov8n-coco-int8-640.onnx")
 Classes = Callable[[DetectorConfig | None], dict]
@@ -59,3 +61,20 @@ def test_create_app_serves_the_route_and_lists_it(make_api: MakeApi):
     assert ("GET", "/api/classes") in set(app_routes(api.app))
     schema = api.client.get("/openapi.json").json()
     assert schema["paths"]["/api/classes"]["get"]["tags"] == ["classes 问题类别"]
+
+
+@pytest.mark.parametrize(("variant", "seen"), [
+    ("ade20k150", {"standing_water", "street_vending", "outside_store_business", "exposed_garbage", "overflowing_bin"}),
+    # The 32-class segmenter has tables and shelves but no awnings, bags or ashcans.
+    ("ade20k32-int8", {"standing_water", "street_vending", "outside_store_business"}),
+])
+def test_the_segmenter_covers_the_surfaces_and_states_coco_cannot_see(make_api: MakeApi, variant: str, seen: set):
+    api = make_api(consume=False)
+    api.app.state.scene_config = SceneEvidenceConfig(segmenter=SceneConfig(variant=variant))
+    report = api.get("/api/classes").json()
+    segmented = {c["id"] for c in report["classes"] for z in c["zone_level"] if z["kind"] == "segmenter"}
+    assert segmented == seen
+    water = next(c for c in report["classes"] if c["id"] == "standing_water")
+    assert water["coverage"] == "partial" and f"ADE20K {variant}: water" in water["zone_level"][0]["detail"]
+    assert "flooded-street.jpg" in water["zone_level"][0]["measured"]  # what was measured, and on what
+    assert set(report["uncovered"]) == {"standing_water", "exposed_garbage", "overflowing_bin"} - seen

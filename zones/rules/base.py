@@ -10,7 +10,9 @@ import numpy as np
 from detector import Detections
 from zones.classes import CLASS_INFO, ProblemClass
 from zones.config import RuleParams, ZoneConfig
+from zones.context import FrameContext
 from zones.event import Event, EventState, episode_id
+from zones.evidence import zone_reasons
 
 
 @dataclass
@@ -26,6 +28,7 @@ class Episode:
     label: str
     confidence: float
     track_id: int = -1
+    reasons: tuple[str, ...] = ()
 
 
 class RuleBase:
@@ -77,9 +80,18 @@ class RuleBase:
             self._quiet_until[zone_id] = ts_s + cooldown
 
     def open_episode(self, zone_id: str, ts_s: float, since_s: float, box: np.ndarray, label: str,
-                     confidence: float, track_id: int = -1) -> Episode:
+                     confidence: float, track_id: int = -1, reasons: tuple[str, ...] = ()) -> Episode:
         event_id = episode_id(self.camera_id, zone_id, self.problem, ts_s, track_id)
-        return Episode(event_id, ts_s, since_s, ts_s, ts_s, box, label, confidence, track_id)
+        return Episode(event_id, ts_s, since_s, ts_s, ts_s, box, label, confidence, track_id, reasons)
+
+    def zone_box(self, zone_id: str) -> np.ndarray:
+        """The zone's bounding box: where an episode raised on zone-level evidence alone is drawn."""
+        points = np.asarray(self.zones[zone_id].polygon, dtype=np.float64)
+        return np.concatenate([points.min(axis=0), points.max(axis=0)])
+
+    def zone_evidence(self, ctx: FrameContext, zone_id: str) -> list[str]:
+        """The zone-level reasons (segmenter, classifier) this class shows in the zone on this frame."""
+        return zone_reasons(self.problem, ctx.zone_evidence.get(zone_id))
 
     def event(self, zone_id: str, episode: Episode, state: EventState, ts_s: float) -> Event:
         zone = self.zones[zone_id]
@@ -101,6 +113,7 @@ class RuleBase:
             track_id=episode.track_id,
             priority=zone.priority or "normal",
             grid=zone.grid,
+            reasons=episode.reasons,
         )
 
     def due_update(self, zone_id: str, episode: Episode, ts_s: float) -> list[Event]:

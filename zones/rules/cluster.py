@@ -2,9 +2,16 @@
 
 One episode per zone and class: a shop front either has goods out in front of it or not; a
 vending spot either has a stall or not. For vending, people must be tending the objects.
+
+Where the detector names no stall, zone-level evidence (the segmenter's awnings, stalls, tables and goods,
+or a zone classifier) counts the same way: shown in at least `EVIDENCE_SHARE` of the frames of the last
+`dwell_s`, with a person in the zone when the class needs one.
 """
 
 from __future__ import annotations
+
+from collections import Counter
+from typing import Any
 
 import numpy as np
 
@@ -15,11 +22,25 @@ from zones.event import Event, EventState
 from zones.geometry import union_box
 from zones.rules.base import Episode
 from zones.rules.stillness import Key, StillObjectRule
+from zones.rules.window import Window
+
+EVIDENCE_SHARE = 0.6  # of the dwell's frames showing the zone-level evidence
 
 
 class StationaryClusterRule(StillObjectRule):
     params: dict[str, ClusterRuleConfig]  # type: ignore[assignment]
     _episodes: dict[str, Episode]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._evidence: dict[str, Window] = {zone_id: Window() for zone_id in self.zones}
+
+    def zone_added(self, zone_id: str) -> None:
+        self._evidence[zone_id] = Window()
+
+    def zone_removed(self, zone_id: str) -> None:
+        super().zone_removed(zone_id)
+        self._evidence.pop(zone_id, None)
 
     def update(self, ctx: FrameContext) -> list[Event]:
         events: list[Event] = []
@@ -41,27 +62,54 @@ class StationaryClusterRule(StillObjectRule):
                 tended = still.frames_with_person >= params.person_ratio * still.frames
                 if ts_s - still.since_s >= params.dwell_s and tended:
                     settled.append((key, i))
-            events.extend(self._advance(zone_id, ts_s, settled, detections, boxes))
+            reasons = self._zone_level(ctx, j, zone_id, params)
+            if settled:
+                events.extend(self._advance(zone_id, ts_s, settled, detections, boxes))
+            elif reasons:
+                events.extend(self._advance_on_evidence(zone_id, ts_s, reasons))
         events.extend(self._expire(ts_s, seen))
         return events
+
+    def _zone_level(self, ctx: FrameContext, column: int, zone_id: str, params: ClusterRuleConfig) -> list[str]:
+        """The zone-level reasons when they have held for the dwell (with someone there, for vending); else []."""
+        reasons = self.zone_evidence(ctx, zone_id)
+        if reasons and params.person_ratio > 0:
+            people = self.helpers(ctx.detections) & ctx.inside[:, column]
+            reasons = [*reasons, f"检测 detector: {int(people.sum())} person in the zone"] if people.any() else []
+        window = self._evidence[zone_id]
+        window.add(ctx.ts_s, bool(reasons), params.dwell_s)
+        held = window.covers(params.dwell_s) and window.share() >= EVIDENCE_SHARE
+        return reasons if held else []
+
+    def _advance_on_evidence(self, zone_id: str, ts_s: float, reasons: list[str]) -> list[Event]:
+        episode = self._episodes.get(zone_id)
+        if episode is not None:
+            episode.last_seen_s, episode.reasons = ts_s, tuple(reasons)
+            return self.due_update(zone_id, episode, ts_s)
+        if self.in_cooldown(zone_id, ts_s):
+            return []
+        since = self._evidence[zone_id].first_positive() or ts_s
+        self._episodes[zone_id] = self.open_episode(zone_id, ts_s, since, self.zone_box(zone_id), "zone evidence",
+                                                    1.0, reasons=tuple(reasons))
+        return [self.event(zone_id, self._episodes[zone_id], EventState.START, ts_s)]
 
     def _advance(
         self, zone_id: str, ts_s: float, settled: list[tuple[Key, int]], detections: Detections, boxes: np.ndarray
     ) -> list[Event]:
-        if not settled:
-            return []
         box = union_box([boxes[i] for _, i in settled])
         best = max(settled, key=lambda item: detections.confidence[item[1]])[1]
         label, confidence = str(detections.labels[best]), float(detections.confidence[best])
+        counted = Counter(str(detections.labels[i]) for _, i in settled)
+        reasons = (f"检测 detector: {', '.join(f'{n} {name}' for name, n in sorted(counted.items()))} staying",)
         episode = self._episodes.get(zone_id)
         if episode is not None:
-            episode.last_seen_s, episode.box, episode.label = ts_s, box, label
+            episode.last_seen_s, episode.box, episode.label, episode.reasons = ts_s, box, label, reasons
             episode.confidence = max(episode.confidence, confidence)
             return self.due_update(zone_id, episode, ts_s)
         if self.in_cooldown(zone_id, ts_s):
             return []
         since = min(self.still.states[key].since_s for key, _ in settled)
-        self._episodes[zone_id] = self.open_episode(zone_id, ts_s, since, box, label, confidence)
+        self._episodes[zone_id] = self.open_episode(zone_id, ts_s, since, box, label, confidence, reasons=reasons)
         return [self.event(zone_id, self._episodes[zone_id], EventState.START, ts_s)]
 
     def _expire(self, ts_s: float, seen: set[Key]) -> list[Event]:

@@ -1,0 +1,197 @@
+"""Zone-level evidence on a worker: the scene segmenter and the zone classifiers, at a low rate, for the cameras
+whose zones watch a class they can show.
+
+Every `every_n_frames`-th analysed frame of such a camera is segmented (zones/scene.py: shares above each
+zone's clear level) and, where a zone has a trained head, its crop embedded and scored (zones/classifier.py).
+The latest measurement of each zone is what the rules read on every frame until the next one: these
+problems change over minutes, so a few seconds' staleness costs nothing and keeps the cost a fraction of
+detection's (docs/performance.md). Labels from the centre teach both: a clear frame raises a zone's clear
+level, every label feeds that zone's head (worker/labels.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from detector.encoder import EncoderConfig, ImageEncoder
+from detector.scene import SCENE_VARIANTS, SceneConfig, SceneSegmenter
+from streams import Frame
+from zones import ProblemClass, ZoneConfig
+from zones.classifier import RetrainPolicy, ZoneClassifier, crop_zone
+from zones.evidence import SCENE_RULES, ZoneEvidence
+from zones.scene import SceneBaseline, ZoneSceneEvidence, available_groups
+
+log = logging.getLogger(__name__)
+
+
+class SceneEvidenceConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Run the segmenter where zones watch water, garbage, bins, vending.")
+    segmenter: SceneConfig = Field(default_factory=SceneConfig, description="The 150-class variant: the 32-class "
+                                   "one is cheaper but has no awnings, stalls, bags, boxes or ashcans.")
+    every_n_frames: int = Field(30, ge=1, le=10_000, description="One analysed frame in N is segmented (every "
+                                "15 s at 2 analysed frames/s: these problems change over minutes).")
+
+
+class ClassifierConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    enabled: bool = Field(True, description="Score zones that have a trained head (labels from the centre).")
+    encoder: EncoderConfig = Field(default_factory=EncoderConfig)
+    every_n_frames: int = Field(10, ge=1, le=10_000, description="One analysed frame in N is scored (per head).")
+    retrain: RetrainPolicy = Field(default_factory=RetrainPolicy)
+    heads_dir: str | None = Field(None, description="Where a worker keeps its trained heads (default "
+                                  "`<media_dir>/heads`); they are used from the next start before any label arrives.")
+
+
+def scene_classes(config: SceneEvidenceConfig) -> frozenset[ProblemClass]:
+    """Classes the configured segmenter can show at all (the 32-class variant lacks awnings, bags, ashcans)."""
+    if not config.enabled or not config.segmenter.model_path().is_file():
+        return frozenset()
+    groups = set(available_groups(SCENE_VARIANTS[config.segmenter.variant].classes))
+    return frozenset(p for p, rule in SCENE_RULES.items() if groups & set(rule.groups)
+                     and (rule.context is None or rule.context in groups))
+
+
+def scene_details(config: SceneEvidenceConfig) -> dict[ProblemClass, str]:
+    """For coverage reports: per class the segmenter shows, which groups and at what rate."""
+    groups = set(available_groups(SCENE_VARIANTS[config.segmenter.variant].classes))
+    return {problem: f"ADE20K {config.segmenter.variant}: {', '.join(g for g in rule.groups if g in groups)}"
+                     + (f" beside {rule.context}" if rule.context else "")
+                     + f", one analysed frame in {config.every_n_frames}"
+            for problem, rule in SCENE_RULES.items() if problem in scene_classes(config)}
+
+
+class _Camera:
+    def __init__(self, zones: Sequence[ZoneConfig], baseline: SceneBaseline) -> None:
+        self.zones = {z.id: z for z in zones}
+        self.scene = ZoneSceneEvidence(list(zones), baseline=baseline)
+        self.heads: dict[tuple[str, ProblemClass], ZoneClassifier] = {}
+        self.latest: dict[str, ZoneEvidence] = {}
+        self.frames = 0
+
+
+class ZoneEvidenceSource:
+    """One per worker; `measure` runs on the inference thread, label learning may come from another."""
+
+    def __init__(self, scene: SceneEvidenceConfig, classifier: ClassifierConfig) -> None:
+        self.scene_config = scene
+        self.classifier_config = classifier
+        self.scene_classes = scene_classes(scene)
+        self._segmenter: SceneSegmenter | None = None
+        self._encoder: ImageEncoder | None = None
+        self._cameras: dict[str, _Camera] = {}
+        self._lock = threading.Lock()
+        self.segmented = 0
+        self.scored = 0
+
+    @property
+    def segmenter(self) -> SceneSegmenter:
+        if self._segmenter is None:
+            self._segmenter = SceneSegmenter(self.scene_config.segmenter)
+        return self._segmenter
+
+    @property
+    def encoder(self) -> ImageEncoder:
+        if self._encoder is None:
+            self._encoder = ImageEncoder(self.classifier_config.encoder)
+        return self._encoder
+
+    def classes_for(self, camera_id: str) -> frozenset[ProblemClass]:
+        """What zone-level evidence can show on this camera: the segmenter's classes, and its zones' heads."""
+        camera = self._cameras.get(camera_id)
+        heads = {problem for _zone, problem in camera.heads} if camera else set()
+        return self.scene_classes | heads
+
+    def set_zones(self, camera_id: str, zones: Sequence[ZoneConfig], baseline: SceneBaseline | None = None) -> None:
+        """A camera's zones (at start, and after a reload: a zone whose polygon changed forgets its level)."""
+        with self._lock:
+            camera = self._cameras.get(camera_id)
+            if camera is None:
+                self._cameras[camera_id] = _Camera(zones, baseline or SceneBaseline())
+                return
+            changed = [z for z_id, z in camera.zones.items() if z_id not in {x.id for x in zones}
+                       or next(x for x in zones if x.id == z_id).polygon != z.polygon]
+            camera.scene.baseline.forget(z.id for z in changed)
+            fresh = _Camera(zones, camera.scene.baseline)
+            fresh.heads = {key: head for key, head in camera.heads.items() if key[0] in fresh.zones
+                           and key[0] not in {z.id for z in changed}}
+            fresh.frames = camera.frames
+            self._cameras[camera_id] = fresh
+
+    def set_head(self, camera_id: str, zone_id: str, problem: ProblemClass, head: ZoneClassifier) -> None:
+        with self._lock:
+            camera = self._cameras.get(camera_id)
+            if camera is not None and zone_id in camera.zones:
+                camera.heads[(zone_id, problem)] = head
+
+    def _wanted(self, camera: _Camera) -> bool:
+        watched = {p for z in camera.zones.values() for p in z.classes}
+        return bool(self.scene_config.enabled and watched & self.scene_classes)
+
+    def measure(self, frames: Sequence[Frame]) -> None:
+        """Segment and score the frames that are due (a batch of the inference loop's)."""
+        due_scene: list[tuple[_Camera, Frame]] = []
+        due_heads: list[tuple[_Camera, Frame]] = []
+        with self._lock:
+            for frame in frames:
+                camera = self._cameras.get(frame.camera_id)
+                if camera is None:
+                    continue
+                camera.frames += 1
+                # The first frame, then one in N: a camera has evidence from its start.
+                if self._wanted(camera) and (camera.frames - 1) % self.scene_config.every_n_frames == 0:
+                    due_scene.append((camera, frame))
+                if camera.heads and self.classifier_config.enabled and (
+                        (camera.frames - 1) % self.classifier_config.every_n_frames == 0):
+                    due_heads.append((camera, frame))
+        if due_scene:
+            maps = self.segmenter.segment([frame.image for _camera, frame in due_scene])
+            self.segmented += len(maps)
+            with self._lock:  # the label thread may be raising a clear level meanwhile
+                for (camera, frame), scene_map in zip(due_scene, maps, strict=True):
+                    for zone_id, groups in camera.scene.update(scene_map).items():
+                        old = camera.latest.get(zone_id)
+                        camera.latest[zone_id] = ZoneEvidence(frame.ts_s, groups, old.scores if old else {},
+                                                              old.labels_used if old else {})
+        for camera, frame in due_heads:
+            self._score(camera, frame)
+
+    def _score(self, camera: _Camera, frame: Frame) -> None:
+        """Each zone's crop is embedded once, whatever number of classes its heads score."""
+        zone_ids = sorted({zone_id for zone_id, _ in camera.heads})
+        crops = [crop_zone(frame.image, camera.zones[zone_id].polygon) for zone_id in zone_ids]
+        embeddings = dict(zip(zone_ids, self.encoder.embed(crops), strict=True))
+        self.scored += len(zone_ids)
+        for (zone_id, problem), head in list(camera.heads.items()):
+            old = camera.latest.get(zone_id) or ZoneEvidence(frame.ts_s)
+            scores = {**old.scores, problem: float(head.predict_proba(embeddings[zone_id][None, :])[0])}
+            used = {**old.labels_used, problem: int(head.meta.get("n_labels", 0))}
+            camera.latest[zone_id] = ZoneEvidence(frame.ts_s, old.scene, scores, used)
+
+    def latest(self, camera_id: str) -> Mapping[str, ZoneEvidence]:
+        camera = self._cameras.get(camera_id)
+        return dict(camera.latest) if camera else {}
+
+    def learn_clear(self, camera_id: str, image: np.ndarray, zone_id: str) -> bool:
+        """A frame the centre marked clear for a zone: it raises that zone's clear level."""
+        camera = self._cameras.get(camera_id)
+        if camera is None or zone_id not in camera.zones or not self.scene_config.enabled:
+            return False
+        scene_map = self.segmenter.segment([image])[0]
+        with self._lock:
+            evidence = ZoneSceneEvidence({zone_id: camera.zones[zone_id].polygon}, baseline=camera.scene.baseline)
+            evidence.update(scene_map, clear=True)
+        return True
+
+    def embed_zone(self, camera_id: str, image: np.ndarray, zone_id: str) -> np.ndarray | None:
+        camera = self._cameras.get(camera_id)
+        if camera is None or zone_id not in camera.zones:
+            return None
+        return self.encoder.embed([crop_zone(image, camera.zones[zone_id].polygon)])[0]

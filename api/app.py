@@ -24,6 +24,7 @@ from api.routers.web import mount_web
 from api.services.bus_watch import BusWatch
 from api.services.cases import CaseStore
 from api.services.escalation import escalate_overdue
+from api.services.labels import LabelStore
 from api.services.live import LiveHub
 from api.services.queries import CaseFinder
 from api.services.relay import ChangeRelay, live_stream
@@ -40,6 +41,7 @@ from bus import BusConfig, EvidenceStore, redis_client
 if TYPE_CHECKING:
     from detector import DetectorConfig
     from worker.config import CameraConfig
+    from worker.zone_evidence import SceneEvidenceConfig
 
 
 def create_app(
@@ -49,6 +51,7 @@ def create_app(
     detector: DetectorConfig | None = None,
     cameras: Sequence[CameraConfig] = (),
     clock: Callable[[], datetime] = utcnow,
+    scene: SceneEvidenceConfig | None = None,
 ) -> FastAPI:
     """`detector` is only read, never run: `/api/classes` reports what its models can see."""
     engine = make_engine(config.database_url, config.statement_timeout_s)
@@ -63,6 +66,7 @@ def create_app(
     whatif = WhatIfJobs(sessions, client, bus, Path(media_dir).resolve(), clock)
     relay = ChangeRelay(sessions, client, live_stream(bus.stream), config.webhooks, clock)
     sender = WebhookSender(sessions, config.webhooks, clock)
+    labels = LabelStore(sessions, client, bus, Path(media_dir).resolve(), clock)
 
     def relay_step() -> bool:
         fanned = relay.fan_out_webhooks()
@@ -76,6 +80,7 @@ def create_app(
     background.add("escalation", lambda: bool(escalate_overdue(sessions, clock=clock)), config.escalate_every_s)
     background.add("verification-timeouts", lambda: bool(verifier.expire()), 10.0)
     background.add("whatif-timeouts", lambda: bool(whatif.expire()), 60.0)
+    background.add("labels", lambda: bool(labels.resend()), 30.0)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -108,8 +113,10 @@ def create_app(
     state = app.state
     state.engine, state.sessions, state.redis, state.bus = engine, sessions, client, bus
     state.api_config, state.detector_config, state.cameras = config, detector, list(cameras)
+    state.scene_config = scene
     state.case_store, state.case_finder = store, CaseFinder(sessions)
-    state.workflow = Workflow(sessions, router, verifier, clock)
+    state.labels = labels
+    state.workflow = Workflow(sessions, router, verifier, clock, labels)
     state.verifier, state.relay, state.webhook_sender, state.background = verifier, relay, sender, background
     state.evidence = EvidenceStore(media_dir)
     state.bus_watch = bus_watch

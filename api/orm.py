@@ -67,6 +67,7 @@ class CaseRow(Base):
     label: Mapped[str] = mapped_column(String(64))
     confidence: Mapped[float] = mapped_column(Float)
     bbox: Mapped[list[float]] = mapped_column(JSON)
+    reasons: Mapped[list[str]] = mapped_column(JSON, default=list)  # why it fired, latest episode's words
     evidence: Mapped[str | None] = mapped_column(String(255), nullable=True)  # before (整改前)
     after_evidence: Mapped[str | None] = mapped_column(String(255), nullable=True)  # after (整改后)
     since_s: Mapped[float] = mapped_column(Float)
@@ -267,3 +268,24 @@ class WhatIfRow(Base):
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LabelRow(Base):
+    """What the centre said about a zone on a picture: the problem is there, or the zone is clear of it.
+
+    From confirmations and dismissals of cases and from operators marking snapshots; the workers learn from
+    them (zone classifiers, clear levels), and they stay here as the models' training data."""
+
+    __tablename__ = "zone_labels"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
+    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    zone_id: Mapped[str] = mapped_column(String(64))
+    problem: Mapped[str] = mapped_column(String(40))
+    positive: Mapped[bool] = mapped_column(Boolean)
+    image: Mapped[str] = mapped_column(String(255))
+    source: Mapped[str] = mapped_column(String(32))  # case_confirmed, case_dismissed, operator
+    case_id: Mapped[int | None] = mapped_column(Id, nullable=True)
+    author: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)  # on the label stream (else sent again later)

@@ -94,6 +94,8 @@ class CaseOut(BaseModel):
     label: str
     confidence: float
     bbox: list[float] = Field(description="Last box, normalised x1, y1, x2, y2.")
+    reasons: list[str] = Field(description="Why it fired, in words (detector boxes, the segmenter's share of the "
+                               "zone, a zone classifier's score), from its latest episode.")
     evidence_url: str | None = Field(description="Before (整改前): the snapshot that raised the case.")
     thumbnail_url: str | None = Field(description="A small copy of the before-snapshot, for lists and the live feed "
                                       "(absent for evidence older than thumbnails: fall back to evidence_url).")
@@ -123,6 +125,7 @@ class CaseOut(BaseModel):
             grid=row.grid, assignee=row.assignee, deadline=row.deadline, overdue=overdue(row, now),
             escalated=row.escalated, dismiss_reason=row.dismiss_reason, verification=row.verification,
             verification_note=row.verification_note, label=row.label, confidence=row.confidence, bbox=row.bbox,
+            reasons=list(row.reasons or []),
             evidence_url=media_url(row.evidence), thumbnail_url=thumbnail_url(row.evidence),
             after_evidence_url=media_url(row.after_evidence),
             episodes=row.episodes, since_s=row.since_s, start_s=row.start_s, last_seen_s=row.last_seen_s,

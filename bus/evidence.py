@@ -21,6 +21,12 @@ def thumbnail_of(relative: str) -> str:
     return str(Path(relative).with_suffix(".thumb.jpg").as_posix())
 
 
+def clean_of(relative: str) -> str:
+    """Where the frame behind an evidence picture is kept without anything drawn on it (`x.jpg` → `x.clean.jpg`):
+    a zone classifier learns from what the camera saw, not from our boxes and captions."""
+    return str(Path(relative).with_suffix(".clean.jpg").as_posix())
+
+
 def _shrunk(image: np.ndarray) -> np.ndarray:
     height, width = image.shape[:2]
     if width <= THUMBNAIL_WIDTH:
@@ -50,6 +56,7 @@ class EvidenceStore:
                     max(0.45, width / 1600), (0, 0, 255), max(1, thickness // 2), cv2.LINE_AA)
         self._write(target, picture)
         self._write(self.root / thumbnail_of(relative.as_posix()), _shrunk(picture))
+        self._write(self.root / clean_of(relative.as_posix()), image)  # for labels: no box drawn on it
         return relative.as_posix()
 
     @staticmethod

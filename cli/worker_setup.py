@@ -1,5 +1,6 @@
 """A worker wired to the bus, as `streetwatch worker` and the demo both run it: saved zones and calibrations,
-camera health, verification, what-if, the recording, metrics, and the control stream that drives them."""
+camera health, verification, what-if, the recording, metrics, the control stream that drives them, and the
+label stream its zone classifiers learn from."""
 
 from __future__ import annotations
 
@@ -8,16 +9,23 @@ from pathlib import Path
 
 from bus import EvidenceStore, HealthPublisher, SpoolingPublisher, redis_client
 from bus.control import ControlListener, publish_result
+from bus.labels import LabelListener
 from settings import AppConfig
 from worker import Worker
 from worker.config import CameraConfig
 from worker.control import adopt_saved_calibrations, control_handler, zones_from_redis
+from worker.labels import LabelLearner
 from worker.metrics import WorkerMetrics
 from worker.whatif_jobs import WhatIfRunner
 
 
 def recordings_dir(settings: AppConfig) -> Path:
     return Path(settings.recording.dir) if settings.recording.dir else Path(settings.media_dir) / "recordings"
+
+
+def heads_dir(settings: AppConfig) -> Path:
+    configured = settings.classifiers.heads_dir
+    return Path(configured) if configured else Path(settings.media_dir) / "heads"
 
 
 def connected_worker(settings: AppConfig, cameras: list[CameraConfig], sink: SpoolingPublisher,
@@ -41,4 +49,8 @@ def connected_worker(settings: AppConfig, cameras: list[CameraConfig], sink: Spo
     adopt_saved_calibrations(worker, control, settings.bus)
     ControlListener(settings.bus, control_handler(worker, sink, control, settings.bus), worker.stop_event,
                     control).start()
+    learner = LabelLearner(worker.zone_evidence, Path(settings.media_dir), heads_dir(settings),
+                           {camera.id for camera in cameras}, settings.classifiers.retrain, control, settings.bus)
+    learner.load()
+    LabelListener(settings.bus, learner, worker.stop_event).start()
     return worker

@@ -6,6 +6,7 @@ from api.routers import (
     cases,
     classes,
     health,
+    labels,
     live,
     map_zones,
     maps,
@@ -17,7 +18,7 @@ from api.routers import (
     zones,
 )
 
-ROUTERS = [m.router for m in (auth, cases, live, cameras, zones, whatif, map_zones, classes, stats, maps, users,
+ROUTERS = [m.router for m in (auth, cases, live, cameras, zones, labels, whatif, map_zones, classes, stats, maps, users,
                               webhooks, health, media)]
 
 __all__ = ["ROUTERS"]

@@ -131,7 +131,8 @@ class CaseStore:
             event_id=event.event_id, problem=event.problem.value, camera_id=event.camera_id, zone_id=event.zone_id,
             zone_kind=event.zone_kind.value, zone_name=event.zone_name, status="new", priority=event.priority,
             priority_rank=priority_rank(event.priority), grid=event.grid, label=event.label,
-            confidence=event.confidence, bbox=list(event.bbox), evidence=event.evidence, since_s=event.since_s,
+            confidence=event.confidence, bbox=list(event.bbox), reasons=list(event.reasons), evidence=event.evidence,
+            since_s=event.since_s,
             start_s=event.start_s, last_seen_s=event.ts_s if event.end_s is None else event.end_s, end_s=None,
             active=True, episodes=1, lon=event.lon, lat=event.lat, created_at=now, updated_at=now,
         )
@@ -174,6 +175,8 @@ def _fold(session: Session, case: CaseRow, event: Event, now: datetime) -> bool:
         case.last_seen_s = seen_at
         case.bbox = list(event.bbox)
         case.label = event.label
+        if event.reasons:
+            case.reasons = list(event.reasons)
     case.confidence = max(case.confidence, event.confidence)
     case.since_s = min(case.since_s, event.since_s)
     if event.evidence and not case.evidence:

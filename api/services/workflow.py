@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
 
@@ -10,11 +11,13 @@ from sqlalchemy.orm import sessionmaker
 
 from api.orm import CaseRow, utcnow
 from api.services import changes
+from api.services.labels import LabelStore
 from api.services.lifecycle import CaseStatus, DismissReason, TransitionError, check_transition
 from api.services.routing import Router
 from api.services.verification import Verifier
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 class CaseNotFound(LookupError):
@@ -23,11 +26,12 @@ class CaseNotFound(LookupError):
 
 class Workflow:
     def __init__(self, sessions: sessionmaker, router: Router, verifier: Verifier | None,
-                 clock: Clock = utcnow) -> None:
+                 clock: Clock = utcnow, labels: LabelStore | None = None) -> None:
         self.sessions = sessions
         self.router = router
         self.verifier = verifier
         self.clock = clock
+        self.labels = labels
 
     def transition(
         self, case_id: int, target: CaseStatus, actor: str, note: str | None = None,
@@ -51,7 +55,17 @@ class Workflow:
         if request is not None:
             assert self.verifier is not None
             self.verifier.send(request)
+        self._learn(case, target, reason, actor)
         return case
+
+    def _learn(self, case: CaseRow, target: CaseStatus, reason: DismissReason | None, actor: str) -> None:
+        """A confirmation or a dismissal teaches the zone's classifier; the move stands if that fails."""
+        if self.labels is None:
+            return
+        try:
+            self.labels.from_case(case, target.value, reason.value if reason else None, actor)
+        except Exception:
+            log.exception("case %d: its label could not be kept", case.id)
 
     def _apply(self, case: CaseRow, target: CaseStatus, now: datetime, reason: DismissReason | None,
                assignee: str | None) -> dict[str, object] | None:

@@ -1,0 +1,117 @@
+"""/api/cameras/{camera_id}/labels: what the centre says about a zone on a picture, the zone classifiers'
+training data. Confirming or dismissing a case makes one by itself (api/services/workflow.py); here a
+dispatcher or operator marks the camera's current view (or a case's picture) as showing a problem or clear."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import redis
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import Labeller, Reader
+from api.errors import CONFLICT, NOT_FOUND, PROTECTED
+from api.orm import LabelRow
+from api.routers.zones import CameraId, ZoneId, camera_known
+from api.schemas import UtcDatetime
+from bus.evidence import clean_of
+from bus.health import read_camera_health
+from zones import ProblemClass
+
+router = APIRouter(prefix="/api/cameras/{camera_id}", tags=["labels 标注"], responses={**PROTECTED, **NOT_FOUND})
+
+
+class LabelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    problem: ProblemClass = Field(alias="class")
+    positive: bool = Field(description="true: the zone shows the problem; false: the zone is clear of it.")
+    case_id: int | None = Field(None, ge=1, le=2**62, description="Label this case's picture (its camera and "
+                                "zone must match); without it, the camera's latest snapshot.")
+
+
+class LabelOut(BaseModel):
+    id: int
+    camera_id: str
+    zone_id: str
+    problem: str = Field(serialization_alias="class")
+    positive: bool
+    image_url: str
+    source: str = Field(description="case_confirmed, case_dismissed or operator.")
+    case_id: int | None
+    author: str
+    at: UtcDatetime
+    sent: bool = Field(description="On the label stream; false: Redis was away, the API sends it when it is back.")
+
+    @classmethod
+    def of(cls, row: LabelRow) -> LabelOut:
+        return cls(id=row.id, camera_id=row.camera_id, zone_id=row.zone_id, problem=row.problem,
+                   positive=row.positive, image_url=f"/media/{row.image}", source=row.source, case_id=row.case_id,
+                   author=row.author, at=row.at, sent=row.sent)
+
+
+class LabelPage(BaseModel):
+    labels: list[LabelOut]
+    counts: dict[str, dict[str, int]] = Field(description="Per `zone/class`: problem and clear labels so far.")
+
+
+def _zone_known(request: Request, camera_id: str, zone_id: str) -> None:
+    camera_known(request, camera_id)
+    if zone_id not in {z.id for z in request.app.state.zone_sync.zone_set(camera_id).zones}:
+        raise HTTPException(404, f"区域不存在 / camera {camera_id} has no zone {zone_id}")
+
+
+def _case_picture(request: Request, camera_id: str, zone_id: str, case_id: int) -> str:
+    case = request.app.state.case_store.get(case_id)
+    if case is None:
+        raise HTTPException(404, f"案件不存在 / no case {case_id}")
+    if (case.camera_id, case.zone_id) != (camera_id, zone_id):
+        raise HTTPException(409, f"案件 {case_id} 属于 {case.camera_id}/{case.zone_id} / case {case_id} is on "
+                                 f"{case.camera_id}/{case.zone_id}, not {camera_id}/{zone_id}")
+    if not case.evidence or request.app.state.evidence.resolve(clean_of(case.evidence)) is None:
+        raise HTTPException(409, f"案件 {case_id} 没有原始画面 / case {case_id} has no clean picture to label")
+    return clean_of(case.evidence)
+
+
+def _snapshot_picture(request: Request, camera_id: str) -> str:
+    state = request.app.state
+    try:
+        reports = {r["camera_id"]: r for r in read_camera_health(state.redis, state.bus, float("inf"))}
+    except redis.RedisError:
+        raise HTTPException(503, "摄像头状态暂不可用 / camera health unavailable: Redis cannot be reached") from None
+    snapshot = reports.get(camera_id, {}).get("snapshot")
+    no_view = HTTPException(409, f"摄像头 {camera_id} 尚无画面 / no snapshot from camera {camera_id} yet")
+    if not isinstance(snapshot, str):
+        raise no_view
+    try:
+        return state.labels.snapshot_copy(snapshot)
+    except FileNotFoundError:
+        raise no_view from None
+
+
+@router.post("/zones/{zone_id}/labels", response_model=LabelOut, status_code=201, responses=CONFLICT)
+def add_label(request: Request, camera_id: CameraId, zone_id: ZoneId, body: LabelIn, user: Labeller) -> LabelOut:
+    """标注 / mark the zone as showing the problem or clear of it, on the camera's current view or a case's
+    picture; the camera's worker learns from it (zone classifier, clear level) within seconds."""
+    _zone_known(request, camera_id, zone_id)
+    if body.case_id is not None:
+        image = _case_picture(request, camera_id, zone_id, body.case_id)
+    else:
+        image = _snapshot_picture(request, camera_id)
+    row = request.app.state.labels.add(camera_id, zone_id, body.problem.value, body.positive, image, "operator",
+                                       user.username, body.case_id)
+    return LabelOut.of(row)
+
+
+@router.get("/labels", response_model=LabelPage)
+def list_labels(
+    request: Request, camera_id: CameraId, _reader: Reader,
+    zone_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> LabelPage:
+    """标注列表 / the camera's labels, newest first, and how many of each kind each zone and class has."""
+    camera_known(request, camera_id)
+    store = request.app.state.labels
+    return LabelPage(labels=[LabelOut.of(row) for row in store.list(camera_id, zone_id, limit)],
+                     counts=store.counts(camera_id))

@@ -31,6 +31,8 @@ PROTECTED: dict[int | str, dict[str, Any]] = {
 }
 NOT_FOUND: dict[int | str, dict[str, Any]] = {404: _doc("No such thing")}
 CONFLICT: dict[int | str, dict[str, Any]] = {409: _doc("Not possible in the current state; the message says why")}
+PRECONDITION: dict[int | str, dict[str, Any]] = {
+    412: _doc("If-Match named a version that is no longer the latest: someone else saved meanwhile")}
 
 
 def unprocessable(location: tuple[str | int, ...], message: str) -> HTTPException:

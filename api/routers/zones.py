@@ -5,13 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
+from pydantic import BaseModel, Field
 
 from api.auth import Operator, Reader
-from api.errors import CONFLICT, NOT_FOUND, PROTECTED, unprocessable
+from api.errors import CONFLICT, NOT_FOUND, PRECONDITION, PROTECTED, unprocessable
 from api.schemas import UtcDatetime
-from api.services.zone_store import StoredZone, ZoneExists, ZoneNotFound, diff
+from api.services.zone_store import StoredZone, VersionConflict, ZoneExists, ZoneNotFound, diff
 from bus.zonesync import ZoneSet
 from zones import ZoneConfig
 from zones.homography import PointPair
@@ -44,6 +44,13 @@ class VersionOut(BaseModel):
     zone: dict[str, Any] | None
 
 
+class DeletedZoneOut(BaseModel):
+    zone_id: str
+    version: int = Field(description="The deletion's version; the one before it holds the zone as it was.")
+    deleted_by: str
+    deleted_at: UtcDatetime
+
+
 class CalibrationIn(BaseModel):
     pairs: list[PointPair]
 
@@ -52,6 +59,21 @@ class CalibrationOut(CalibrationIn):
     version: int
     updated_by: str
     updated_at: UtcDatetime
+
+
+IfMatch = Annotated[str | None, Header(description='The version edited, as the ETag gave it (`"3"`): a save on top '
+                                                 "of someone else's is refused with 412 instead of undoing it.")]
+
+
+def expected_version(if_match: str | None) -> int | None:
+    """`"3"`, `W/"3"` or `3` → 3; `*` or none → no check."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    text = if_match.strip().removeprefix("W/").strip('"')
+    if not text.isdigit() or len(text) > 9:
+        raise HTTPException(400, f"If-Match 应为区域版本号 / If-Match must be a zone version such as \"3\", not "
+                                 f"{if_match[:40]!r}")
+    return int(text)
 
 
 def camera_known(request: Request, camera_id: str) -> None:
@@ -90,38 +112,57 @@ def create_zone(request: Request, camera_id: CameraId, zone: ZoneConfig, user: O
 
 
 @router.get("/zones/{zone_id}", response_model=ZoneOut)
-def get_zone(request: Request, camera_id: CameraId, zone_id: ZoneId, _reader: Reader) -> ZoneOut:
+def get_zone(request: Request, response: Response, camera_id: CameraId, zone_id: ZoneId, _reader: Reader) -> ZoneOut:
+    """一个区域 / the zone as saved; its ETag is the version, for If-Match on a later save."""
     camera_known(request, camera_id)
     stored = request.app.state.zone_store.get(camera_id, zone_id)
     if stored is None:
         raise HTTPException(404, f"区域不存在 / no zone {zone_id} on {camera_id}")
+    response.headers["ETag"] = f'"{stored.version}"'
     return ZoneOut.of(stored)
 
 
-@router.put("/zones/{zone_id}", response_model=ZoneOut)
-def update_zone(request: Request, camera_id: CameraId, zone_id: ZoneId, zone: ZoneConfig, user: Operator) -> ZoneOut:
+@router.put("/zones/{zone_id}", response_model=ZoneOut, responses=PRECONDITION)
+def update_zone(request: Request, response: Response, camera_id: CameraId, zone_id: ZoneId, zone: ZoneConfig,
+                user: Operator, if_match: IfMatch = None) -> ZoneOut:
     """修改区域 / a new version of the zone; its worker uses it within seconds, unchanged zones keep their state."""
     camera_known(request, camera_id)
     if zone.id != zone_id:
         raise unprocessable(("body", "id"), f"the zone's id {zone.id!r} is not the one in the path ({zone_id!r})")
     try:
-        stored = request.app.state.zone_store.update(camera_id, zone_id, zone, user.username)
+        stored = request.app.state.zone_store.update(camera_id, zone_id, zone, user.username,
+                                                     expected_version=expected_version(if_match))
     except ZoneNotFound:
         raise HTTPException(404, f"区域不存在 / no zone {zone_id} on {camera_id}") from None
+    except VersionConflict as exc:
+        raise HTTPException(412, str(exc)) from None
     _publish(request, [camera_id])
+    response.headers["ETag"] = f'"{stored.version}"'
     return ZoneOut.of(stored)
 
 
-@router.delete("/zones/{zone_id}", status_code=204)
-def delete_zone(request: Request, camera_id: CameraId, zone_id: ZoneId, user: Operator) -> Response:
+@router.delete("/zones/{zone_id}", status_code=204, responses=PRECONDITION)
+def delete_zone(request: Request, camera_id: CameraId, zone_id: ZoneId, user: Operator,
+                if_match: IfMatch = None) -> Response:
     """删除区域 / its open episodes end with an `end` event; the zone stays in the history."""
     camera_known(request, camera_id)
     try:
-        request.app.state.zone_store.delete(camera_id, zone_id, user.username)
+        request.app.state.zone_store.delete(camera_id, zone_id, user.username,
+                                            expected_version=expected_version(if_match))
     except ZoneNotFound:
         raise HTTPException(404, f"区域不存在 / no zone {zone_id} on {camera_id}") from None
+    except VersionConflict as exc:
+        raise HTTPException(412, str(exc)) from None
     _publish(request, [camera_id])
     return Response(status_code=204)
+
+
+@router.get("/deleted-zones", response_model=list[DeletedZoneOut])
+def deleted_zones(request: Request, camera_id: CameraId, _reader: Reader) -> list[DeletedZoneOut]:
+    """已删除区域 / zones deleted from this camera, with who and when: restore one from its versions."""
+    camera_known(request, camera_id)
+    return [DeletedZoneOut(zone_id=r.zone_id, version=r.version, deleted_by=r.author, deleted_at=r.at)
+            for r in request.app.state.zone_store.deleted(camera_id)]
 
 
 @router.get("/zones/{zone_id}/versions", response_model=list[VersionOut])

@@ -30,6 +30,16 @@ class ZoneExists(ValueError):
     pass
 
 
+class VersionConflict(ValueError):
+    """The caller edited a version that is no longer the latest: someone else saved the zone meanwhile."""
+
+
+def _check_version(row: ZoneRow, expected: int | None) -> None:
+    if expected is not None and row.version != expected:
+        raise VersionConflict(f"区域已被他人修改 / zone {row.zone_id} is at version {row.version}, not {expected}: "
+                              "someone saved it meanwhile; reload it and apply your change again")
+
+
 @dataclass(frozen=True)
 class StoredZone:
     scope: str
@@ -75,17 +85,22 @@ class ZoneStore:
         except IntegrityError:  # another request made it between our check and our insert
             raise ZoneExists(f"区域已存在 / zone {zone_id} already exists on {scope}") from None
 
-    def update(self, scope: str, zone_id: str, zone: BaseModel, author: str, action: str = "updated") -> StoredZone:
-        with self.sessions.begin() as session:
-            if session.get(ZoneRow, (scope, zone_id), with_for_update=True) is None:
-                raise ZoneNotFound(zone_id)
-            return self._write(session, scope, zone_id, _dump(zone), author, action)
-
-    def delete(self, scope: str, zone_id: str, author: str) -> int:
+    def update(self, scope: str, zone_id: str, zone: BaseModel, author: str, action: str = "updated",
+               expected_version: int | None = None) -> StoredZone:
+        """`expected_version`: the version the caller edited (If-Match); another one raises VersionConflict."""
         with self.sessions.begin() as session:
             row = session.get(ZoneRow, (scope, zone_id), with_for_update=True)
             if row is None:
                 raise ZoneNotFound(zone_id)
+            _check_version(row, expected_version)
+            return self._write(session, scope, zone_id, _dump(zone), author, action)
+
+    def delete(self, scope: str, zone_id: str, author: str, expected_version: int | None = None) -> int:
+        with self.sessions.begin() as session:
+            row = session.get(ZoneRow, (scope, zone_id), with_for_update=True)
+            if row is None:
+                raise ZoneNotFound(zone_id)
+            _check_version(row, expected_version)
             version = row.version + 1
             session.delete(row)
             session.add(ZoneVersionRow(camera_id=scope, zone_id=zone_id, version=version, action="deleted",
@@ -96,6 +111,17 @@ class ZoneStore:
         with self.sessions() as session:
             return list(session.scalars(select(ZoneVersionRow).where(
                 ZoneVersionRow.camera_id == scope, ZoneVersionRow.zone_id == zone_id).order_by(ZoneVersionRow.version)))
+
+    def deleted(self, scope: str) -> list[ZoneVersionRow]:
+        """Zones whose latest version is a deletion: what a restore can bring back."""
+        latest = (select(ZoneVersionRow.zone_id, func.max(ZoneVersionRow.version).label("version"))
+                  .where(ZoneVersionRow.camera_id == scope).group_by(ZoneVersionRow.zone_id).subquery())
+        with self.sessions() as session:
+            return list(session.scalars(
+                select(ZoneVersionRow).join(latest, (ZoneVersionRow.zone_id == latest.c.zone_id)
+                                            & (ZoneVersionRow.version == latest.c.version))
+                .where(ZoneVersionRow.camera_id == scope, ZoneVersionRow.action == "deleted")
+                .order_by(ZoneVersionRow.zone_id)))
 
     def version(self, scope: str, zone_id: str, version: int) -> ZoneVersionRow | None:
         with self.sessions() as session:

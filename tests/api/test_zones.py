@@ -83,6 +83,29 @@ def test_versions_are_kept_diffed_and_restored_and_only_operators_change_zones(z
     assert zoned.get("/api/cameras/nowhere/zones").status_code == 404
 
 
+def test_two_operators_editing_one_zone_the_second_save_is_refused_not_lost(zoned: Api):
+    etag = zoned.get(f"{BASE}/curb").headers["ETag"]
+    assert etag == '"1"'
+    operator = zoned.auth("operator")
+    first = zoned.client.put(f"{BASE}/curb", json={**CURB, "name": "甲"}, headers={**operator, "If-Match": etag})
+    assert first.status_code == 200 and first.headers["ETag"] == '"2"'
+    second = zoned.client.put(f"{BASE}/curb", json={**CURB, "name": "乙"}, headers={**operator, "If-Match": etag})
+    assert second.status_code == 412 and "version 2, not 1" in second.json()["detail"]
+    assert zoned.get(f"{BASE}/curb").json()["zone"]["name"] == "甲"  # the first save stands
+    stale_delete = zoned.client.delete(f"{BASE}/curb", headers={**operator, "If-Match": 'W/"1"'})
+    assert stale_delete.status_code == 412
+    garbled = zoned.client.put(f"{BASE}/curb", json=CURB, headers={**operator, "If-Match": "yesterday"})
+    assert garbled.status_code == 400 and "If-Match" in garbled.json()["detail"]
+    assert zoned.client.put(f"{BASE}/curb", json=CURB, headers=operator).status_code == 200  # no If-Match: no check
+
+    assert zoned.get("/api/cameras/cam-z/deleted-zones").json() == []
+    assert zoned.client.delete(f"{BASE}/curb", headers={**operator, "If-Match": '"3"'}).status_code == 204
+    deleted = zoned.get("/api/cameras/cam-z/deleted-zones").json()
+    assert [(d["zone_id"], d["version"], d["deleted_by"]) for d in deleted] == [("curb", 4, "operator")]
+    assert zoned.client.post(f"{BASE}/curb/versions/3/restore", headers=operator).status_code == 200
+    assert zoned.get("/api/cameras/cam-z/deleted-zones").json() == []  # back, so no longer deleted
+
+
 def test_a_save_reaches_the_camera_zone_set_on_redis_and_the_store_wins_over_the_file(zoned: Api, make_api):
     client = redis.Redis.from_url(zoned.bus.redis_url)
     _post(zoned, {**CURB, "id": "gate", "kind": "school"})

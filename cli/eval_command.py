@@ -31,7 +31,8 @@ def enforce_floor(f1: float | None, min_f1: float | None) -> None:
 
 
 def eval_command(
-    truth: Annotated[Path, typer.Argument(help="Truth file: clips, their zones and the labelled episodes.")],
+    truth: Annotated[Path, typer.Argument(help="Truth file: clips, their zones and the labelled episodes; image "
+                                              "sets of positives and negatives per class and zone kind.")],
     out: Annotated[
         Path, typer.Option("--out", "-o", help="Folder for report.json, report.html and timelines/.")
     ] = Path("var/eval"),
@@ -41,10 +42,13 @@ def eval_command(
     ] = None,
     verbose: Annotated[bool, typer.Option("--verbose", help="Log every event as it is raised.")] = False,
 ) -> None:
-    """Replay labelled clips through the whole pipeline and score the events against the labels."""
-    from detector import DetectorError
+    """Replay labelled clips through the whole pipeline and score the events against the labels; show labelled
+    image sets to it as still cameras and score what it raised on each."""
+    from detector import Detector, DetectorError
     from evaluation import load_truth, run_clips, score_clip, summarise
+    from evaluation.image_report import format_image_table
     from evaluation.report import format_table, write_report
+    from evaluation.runner import run_images
     from streams import SourceError
 
     logging.basicConfig(
@@ -61,12 +65,17 @@ def eval_command(
         typer.echo(f"错误 error: --out {out} exists and is not a folder", err=True)
         raise typer.Exit(2)
     try:
-        runs = run_clips(truth_file, media_dir=out)
+        detector = Detector(truth_file.detector)
+        runs = run_clips(truth_file, detector, media_dir=out)
+        image_runs = run_images(truth_file, detector)
     except (DetectorError, SourceError) as exc:
         typer.echo(f"错误 error: {exc}", err=True)
         raise typer.Exit(2) from None
     summary = summarise([score_clip(run.scoring_input()) for run in runs])
-    report = write_report(summary, runs, truth, out, truth_file.detector.model)
-    typer.echo(format_table(summary))
+    report = write_report(summary, runs, truth, out, truth_file.detector.model, image_runs)
+    if runs:
+        typer.echo(format_table(summary))
+    if image_runs:
+        typer.echo(format_image_table(image_runs))
     typer.echo(f"报告 report: {report}, {out / 'report.html'}, {out / 'timelines'}/")
     enforce_floor(summary.overall.f1, min_f1)

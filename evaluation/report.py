@@ -16,6 +16,8 @@ from typing import Any
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from evaluation.image_report import class_totals, format_image_table, image_html, image_records
+from evaluation.images import ImageSetRun
 from evaluation.runner import ClipRun
 from evaluation.scoring import ClipScore, Counts, RaisedResult, RaisedStatus, Summary, TruthStatus, clip_counts
 from zones import Event, EventState
@@ -28,8 +30,10 @@ def _r(value: float | None) -> float | None:
     return None if value is None else round(value, 3)
 
 
-def build_report(summary: Summary, runs: Sequence[ClipRun], truth_path: Path, model: str) -> dict[str, Any]:
-    """Everything measured, as plain data: the overall and per-class figures, then every clip's episodes."""
+def build_report(summary: Summary, runs: Sequence[ClipRun], truth_path: Path, model: str,
+                 image_runs: Sequence[ImageSetRun] = ()) -> dict[str, Any]:
+    """Everything measured, as plain data: the overall and per-class figures, then every clip's episodes, then
+    the image sets."""
     return {
         "truth_file": str(truth_path),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -37,6 +41,8 @@ def build_report(summary: Summary, runs: Sequence[ClipRun], truth_path: Path, mo
         "overall": summary.overall.as_dict(),
         "classes": {problem.value: counts.as_dict() for problem, counts in summary.classes.items()},
         "clips": [_clip_record(score, run) for score, run in zip(summary.clips, runs, strict=True)],
+        "image_classes": class_totals(image_runs),
+        "image_sets": image_records(image_runs),
     }
 
 
@@ -155,15 +161,17 @@ def _fmt(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
-def write_report(summary: Summary, runs: Sequence[ClipRun], truth_path: Path, out: Path, model: str) -> Path:
+def write_report(summary: Summary, runs: Sequence[ClipRun], truth_path: Path, out: Path, model: str,
+                 image_runs: Sequence[ImageSetRun] = ()) -> Path:
     """report.json, report.html and timelines/<clip>.png under `out`; returns the JSON's path."""
     (out / "timelines").mkdir(parents=True, exist_ok=True)
-    report = build_report(summary, runs, truth_path, model)
+    report = build_report(summary, runs, truth_path, model, image_runs)
     for score, run in zip(summary.clips, runs, strict=True):
         draw_timeline(score, run, out / "timelines" / f"{run.name}.png")
     path = out / "report.json"
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    (out / "report.html").write_text(render_html(report, format_table(summary)), encoding="utf-8")
+    table = format_table(summary) + (f"\n\n{format_image_table(image_runs)}" if image_runs else "")
+    (out / "report.html").write_text(render_html(report, table), encoding="utf-8")
     return path
 
 
@@ -218,5 +226,7 @@ def render_html(report: dict[str, Any], table: str) -> str:
             _table(clip["events"], ["event_id", "class", "zone", "start_s", "end_s", "status", "truth", "delay_s",
                                     "label", "confidence", "evidence"]) if clip["events"] else "<p>none</p>",
         ]
+    if report["image_sets"]:
+        parts.append(image_html(report["image_sets"]))
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"

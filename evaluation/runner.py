@@ -19,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bus import EvidenceStore
 from detector import Detector
+from evaluation.images import ImageSetRun, run_image_set
 from evaluation.scoring import ClipInput, spans_from_events
 from evaluation.truth import TruthClip, TruthFile, expected_delay_s
 from worker import CameraConfig, WorkerConfig, replay
@@ -92,4 +93,20 @@ def run_clips(
             progress.update(task, total=run.frames, completed=run.frames)
             duration = (run.last_ts_s or 0.0) + 1.0 / clip.analysis_fps if run.frames else 0.0
             runs.append(ClipRun(index, clip, config, camera, run.events, run.frames, duration, wall, run.covered))
+    return runs
+
+
+def run_images(truth: TruthFile, detector: Detector | None = None, console: Console | None = None) -> list[ImageSetRun]:
+    """Every image set of the truth file, each image as a still camera (evaluation/images.py)."""
+    if not truth.images:
+        return []
+    detector = detector or Detector(truth.detector)
+    config = truth.worker_config()
+    runs: list[ImageSetRun] = []
+    with Progress(TextColumn("{task.description}"), TimeElapsedColumn(), console=console or Console(stderr=True)) \
+            as progress:
+        for image_set in truth.images:
+            task = progress.add_task(f"images {image_set.name}")
+            runs.append(run_image_set(image_set, config, detector))
+            progress.update(task, description=f"images {image_set.name}: {len(runs[-1].results)} images")
     return runs

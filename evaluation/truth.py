@@ -1,4 +1,5 @@
-"""The truth file: which clips to replay, their zones, and the problem episodes a person saw in them.
+"""The truth file: which clips to replay, their zones, and the problem episodes a person saw in them; and
+labelled image sets (evaluation/images.py) for the classes no footage here shows.
 
 Loaded with the same `${VAR}` expansion and error format as the deployment configuration,
 so a bad label is reported as `file: clips[0].truth[2]: ...` before any video is decoded.
@@ -13,11 +14,13 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from detector import DetectorConfig, TrackerConfig
+from evaluation.images import TruthImageSet
 from evaluation.scoring import Span
 from settings import ConfigError, apply_env_overrides, format_errors, read_document
 from streams import SourceConfig
 from streams.config import is_network_url
 from worker import CameraConfig, WorkerConfig
+from worker.zone_evidence import SceneEvidenceConfig
 from zones import ProblemClass, ZoneConfig
 from zones.config import parse_problem_class
 
@@ -147,20 +150,33 @@ class TruthFile(BaseModel):
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     rules: RuleOverrides = Field(default_factory=dict, description="Per-class overrides of the default rules.")
-    clips: list[TruthClip] = Field(min_length=1)
+    scene: SceneEvidenceConfig = Field(default_factory=SceneEvidenceConfig)
+    clips: list[TruthClip] = Field(default_factory=list)
+    images: list[TruthImageSet] = Field(default_factory=list)
 
     @field_validator("rules", mode="before")
     @classmethod
     def _rules_for_known_classes(cls, value: object) -> object:
         return _rule_classes(value)
 
-    def worker_config(self, index: int) -> WorkerConfig:
-        """The configuration a live worker would run clip `index` with: file rules, then the clip's."""
-        clip = self.clips[index]
+    @model_validator(mode="after")
+    def _something_to_score(self) -> TruthFile:
+        if not self.clips and not self.images:
+            raise ValueError("a truth file needs clips, image sets or both")
+        names = [s.name for s in self.images]
+        if len(set(names)) != len(names):
+            raise ValueError("image set names must be unique")
+        return self
+
+    def worker_config(self, index: int | None = None) -> WorkerConfig:
+        """The configuration a live worker would run clip `index` with: file rules, then the clip's (None: the
+        file's own, for image sets)."""
+        clip = self.clips[index] if index is not None else None
         rules = {problem.value: dict(params) for problem, params in self.rules.items()}
-        for problem, params in clip.rules.items():
+        for problem, params in (clip.rules.items() if clip else ()):
             rules[problem.value] = {**rules.get(problem.value, {}), **params}
-        return WorkerConfig(detector=self.detector, tracker=self.tracker, rules=rules, cameras=[clip.camera()])
+        return WorkerConfig(detector=self.detector, tracker=self.tracker, rules=rules, scene=self.scene,
+                            cameras=[clip.camera()] if clip else [])
 
 
 def load_truth(path: Path | str) -> TruthFile:
@@ -174,6 +190,12 @@ def load_truth(path: Path | str) -> TruthFile:
         video = clip.get("video") if isinstance(clip, dict) else None
         if isinstance(video, str) and video and not is_network_url(video) and not Path(video).is_absolute():
             clip["video"] = str(base / video)
+    for image_set in data.get("images") or []:
+        for kind in ("positives", "negatives"):
+            entries = image_set.get(kind) if isinstance(image_set, dict) else None
+            if isinstance(entries, list):
+                image_set[kind] = [str(base / e) if isinstance(e, str) and not Path(e).is_absolute() else e
+                                   for e in entries]
     try:
         truth = TruthFile.model_validate(data)
     except ValidationError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.config import ApiConfig, MapConfig, MapLayer
 from api.services.lifecycle import Role
-from events import BusConfig, EventPublisher, EvidenceStore, HealthPublisher
+from bus import BusConfig, EventPublisher, EvidenceStore, HealthPublisher
 from models.registry import PROJECT_ROOT
 from tests.conftest import RESIDENTIAL
 from tests.helpers import make_event, wait_until
@@ -103,9 +104,9 @@ class Dashboard:
         return EvidenceStore(self.media_dir).save_snapshot(camera_id, self._picture)
 
 
-@pytest.fixture
-def dashboard(tmp_path: Path, redis_bus: BusConfig) -> Iterator[Dashboard]:
-    """The real API on a free port, serving the dashboard from web/ (built by ./dev.sh: web/vendor)."""
+@contextmanager
+def serve_dashboard(tmp_path: Path, redis_bus: BusConfig, cameras: list[CameraConfig]) -> Iterator[Dashboard]:
+    """The real API on a free port with these cameras, serving the dashboard from web/ (built by ./dev.sh)."""
     if not (PROJECT_ROOT / "web" / "vendor").is_dir():
         pytest.fail("web/vendor is missing: build the dashboard first (./dev.sh test does it; or "
                     "`cd web && npm ci && node build.mjs`)")
@@ -114,9 +115,16 @@ def dashboard(tmp_path: Path, redis_bus: BusConfig) -> Iterator[Dashboard]:
         database_url=f"sqlite:///{tmp_path / 'cases.db'}",
         map=MapConfig(layers=[MapLayer(name="网格与重点区域 grids and key areas", file=str(GEOJSON), kind="grid")]),
     )
-    app = create_app(config, redis_bus, media, cameras=CAMERAS)
+    app = create_app(config, redis_bus, media, cameras=cameras)
     with serving(app) as url:
         yield Dashboard(url=url, app=app, bus=redis_bus, media_dir=media)
+
+
+@pytest.fixture
+def dashboard(tmp_path: Path, redis_bus: BusConfig) -> Iterator[Dashboard]:
+    """The real API with the demo street office's cameras."""
+    with serve_dashboard(tmp_path, redis_bus, CAMERAS) as served:
+        yield served
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,11 @@
 const KEY = 'streetwatch.session';
 
 export class ApiError extends Error {
-  constructor(status, detail) {
+  constructor(status, detail, fields = []) {
     super(detail);
     this.status = status;
     this.detail = detail;
+    this.fields = fields; // a 422's [{loc: [...], msg}] as FastAPI sent them, to show beside each field
   }
 }
 
@@ -53,14 +54,18 @@ async function parse(response) {
   }
 }
 
-async function request(method, path, { params, json, form } = {}) {
+/**
+ * One request with the session's token. `json`: a JSON body; `form`: a FormData (multipart, the browser writes
+ * the boundary) or a plain object (sent url-encoded). Resolves to the parsed body; rejects with an ApiError.
+ */
+export async function request(method, path, { params, json, form, headers: extra } = {}) {
   const url = new URL(path, window.location.origin);
   for (const [name, value] of Object.entries(params || {})) {
     for (const one of Array.isArray(value) ? value : [value]) {
       if (one !== null && one !== undefined && one !== '') url.searchParams.append(name, String(one));
     }
   }
-  const headers = { Accept: 'application/json' };
+  const headers = { Accept: 'application/json', ...(extra || {}) };
   const current = session();
   if (current) headers.Authorization = `Bearer ${current.token}`;
   let body;
@@ -68,7 +73,7 @@ async function request(method, path, { params, json, form } = {}) {
     headers['Content-Type'] = 'application/json';
     body = JSON.stringify(json);
   } else if (form !== undefined) {
-    body = new URLSearchParams(form);
+    body = form instanceof FormData ? form : new URLSearchParams(form);
   }
   let response;
   try {
@@ -81,7 +86,10 @@ async function request(method, path, { params, json, form } = {}) {
     forget();
     unauthorised(detailOf(401, data));
   }
-  if (!response.ok) throw new ApiError(response.status, detailOf(response.status, data));
+  if (!response.ok) {
+    const fields = response.status === 422 && data && Array.isArray(data.detail) ? data.detail : [];
+    throw new ApiError(response.status, detailOf(response.status, data), fields);
+  }
   return data;
 }
 

@@ -10,13 +10,15 @@ import * as kase from './case.js';
 import * as cameras from './cameras.js';
 import * as map from './map.js';
 import * as figures from './figures.js';
+import * as zones from './zones.js';
 
-// #/live, #/cases?status=new, #/cases/12, #/cameras, #/map, #/figures
+// #/live, #/cases?status=new, #/cases/12, #/cameras, #/cameras/cam-1/zones, #/map, #/figures
 const ROUTES = [
   { pattern: /^\/live$/, view: live, nav: 'live' },
   { pattern: /^\/cases$/, view: cases, nav: 'cases' },
   { pattern: /^\/cases\/(?<id>\d+)$/, view: kase, nav: 'cases' },
   { pattern: /^\/cameras$/, view: cameras, nav: 'cameras' },
+  { pattern: /^\/cameras\/(?<id>[A-Za-z0-9_.-]{1,64})\/zones$/, view: zones, nav: 'cameras' },
   { pattern: /^\/map$/, view: map, nav: 'map' },
   { pattern: /^\/figures$/, view: figures, nav: 'figures' },
 ];

@@ -52,7 +52,9 @@ function card(camera, previous) {
       counter('cameras.last_frame', lastFrame),
       counter('cameras.resolution', camera.width ? `${camera.width}×${camera.height}` : null),
       counter('cameras.worker', camera.worker)),
-    h('footer', {}, camera.camera_id));
+    h('footer', {}, h('span', {}, camera.camera_id),
+      h('a', { class: 'zone-link', href: `#/cameras/${encodeURIComponent(camera.camera_id)}/zones` },
+        t('cameras.edit_zones'))));
 }
 
 export function mount(root) {

@@ -3,6 +3,7 @@
 import { get, post } from './api.js';
 import { age, clear, h, message, picture } from './dom.js';
 import { className, fmtTime, label, lang, t } from './i18n.js';
+import { caseLabelPanel } from './labels.js';
 import { feed, flags, priorityBadge, statusBadge, zoneBadge } from './live.js';
 
 const REASONS = ['false_detection', 'allowed', 'duplicate', 'other'];
@@ -108,7 +109,7 @@ function actionsPanel(kase, kept, onDone, onConflict) {
     status);
 }
 
-function render(root, kase, onDone, kept, onConflict) {
+function render(root, kase, onDone, kept, onConflict, labelMemory) {
   const facts = h('dl', { class: 'facts' },
     fact(t('case.camera'), kase.camera_id),
     fact(t('case.zone'), zoneBadge(kase.zone_kind), ' ', kase.zone_name || kase.zone_id),
@@ -125,6 +126,9 @@ function render(root, kase, onDone, kept, onConflict) {
     fact(t('case.episodes'), String(kase.episodes)),
     fact(t('case.label'), kase.label, ` (${t('case.confidence')} ${(kase.confidence * 100).toFixed(0)}%)`,
       kase.active ? [' · ', h('span', { class: 'flag flag-active' }, t('flag.active'))] : null),
+    kase.reasons && kase.reasons.length
+      ? fact(t('case.reasons'), h('ul', { class: 'reasons' }, kase.reasons.map((reason) => h('li', {}, reason))))
+      : null,
     fact(t('case.code'), kase.code_gbt_47678_5 || kase.code_gbt_30428_2 || t('case.none')));
   clear(root).append(
     h('div', { class: 'view-head' },
@@ -140,13 +144,15 @@ function render(root, kase, onDone, kept, onConflict) {
         facts,
         verification(kase),
         h('h2', {}, t('case.actions')),
-        actionsPanel(kase, kept, onDone, onConflict))),
+        actionsPanel(kase, kept, onDone, onConflict),
+        caseLabelPanel(kase, className(kase), labelMemory))),
     h('section', {}, h('h2', {}, t('case.timeline')), timeline(kase.timeline)));
 }
 
 export function mount(root, route) {
   const id = Number.parseInt(route.params.id, 10);
   let current = null;
+  const labelMemory = {}; // the label panel's last answer, kept across redraws of this case
   root.append(message(t('common.loading')));
 
   const kept = () => {
@@ -156,7 +162,7 @@ export function mount(root, route) {
   };
   const show = (kase, keep = {}) => {
     current = kase;
-    render(root, kase, (updated) => show(updated), keep, (conflict) => load(conflict));
+    render(root, kase, (updated) => show(updated), keep, (conflict) => load(conflict), labelMemory);
   };
   const load = async (conflict = null) => {
     try {

@@ -264,7 +264,9 @@ function card(entry) {
         age(kase.created_at),
         entry.kind && entry.kind !== 'loaded'
           ? h('span', { class: `change change-${entry.kind}` }, label('kind', entry.kind), ' · ', age(entry.at))
-          : null)));
+          : null),
+      // Why it fired, first reason only ("分割 segmenter: 积水 water 55% of zone"); the case view lists them all.
+      kase.reasons && kase.reasons.length ? h('div', { class: 'alert-reason' }, kase.reasons[0]) : null));
 }
 
 export function mount(root) {

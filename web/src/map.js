@@ -1,4 +1,5 @@
-// 地图: the configured GeoJSON layers (grids, schools, hospitals), cameras and open cases, with no tile server.
+// 地图: the configured GeoJSON layers (grids, schools, hospitals), the zones in place (drawn on the map, or a
+// calibrated camera's own carried onto it), cameras and open cases, with no tile server.
 
 import { get } from './api.js';
 import { classes } from './cases.js';
@@ -17,6 +18,43 @@ const KIND_STYLES = {
 };
 const OTHER_STYLE = { color: '#9aa5b1', weight: 2, fillColor: '#9aa5b1', fillOpacity: 0.15 };
 
+const KEY_KINDS = new Set(['school', 'hospital']);
+const kindColours = new Map();
+
+/** A zone kind's colour, as the zone editor draws it: styles.css's `.zk-<kind>` sets --zc, the one table. */
+export function kindColour(kind) {
+  if (!kindColours.has(kind)) {
+    const probe = h('span', { class: `zk zk-${kind}`, hidden: true });
+    document.body.append(probe);
+    kindColours.set(kind, getComputedStyle(probe).getPropertyValue('--zc').trim() || '#00d1b2');
+    probe.remove();
+  }
+  return kindColours.get(kind);
+}
+
+/** Zones are solid where drawn on the map, dashed where a camera's zone is carried onto it; schools and
+ * hospitals thicker and more opaque. */
+function zoneStyle(feature) {
+  const { kind = 'general', source = 'map' } = feature.properties || {};
+  const key = KEY_KINDS.has(kind);
+  const colour = kindColour(kind);
+  return { pane: 'zones', color: colour, fillColor: colour, weight: key ? 4 : 2, opacity: key ? 1 : 0.85,
+    fillOpacity: key ? 0.35 : 0.15, dashArray: source === 'camera' ? '7 5' : null,
+    className: `map-zone map-zone-${source === 'camera' ? 'camera' : 'map'} zk-${kind}` };
+}
+
+function zoneTip(feature, cameraNames) {
+  const props = feature.properties || {};
+  const camera = props.source === 'camera';
+  const id = camera ? props.zone_id : feature.id;
+  return h('div', { class: 'map-tip zone-tip', dataset: { zoneId: String(id || '') } },
+    h('div', { class: 'zone-tip-name' }, props.name || id || ''),
+    h('div', {}, label('zone', props.kind || 'general'), ' · ', t(camera ? 'map.zone.camera_zone' : 'map.zone.map_zone')),
+    camera ? h('div', {}, `${t('map.legend.camera')} ${cameraNames.get(props.camera_id) || props.camera_id}`,
+      cameraNames.has(props.camera_id) ? ` (${props.camera_id})` : '') : null,
+    camera ? h('a', { href: `#/cameras/${encodeURIComponent(props.camera_id)}/zones` }, t('map.zone.edit')) : null);
+}
+
 function kindOf(feature, layer) {
   return (feature.properties && feature.properties.kind) || layer.kind || 'area';
 }
@@ -33,6 +71,8 @@ function legend() {
     swatch(KIND_STYLES.grid.color, t('map.legend.grid')),
     swatch(KIND_STYLES.school.color, t('map.legend.school')),
     swatch(KIND_STYLES.hospital.color, t('map.legend.hospital')),
+    h('div', { class: 'legend-row' }, h('span', { class: 'swatch zone-swatch-map' }), t('map.zone.map_zone')),
+    h('div', { class: 'legend-row' }, h('span', { class: 'swatch zone-swatch-camera' }), t('map.zone.camera_zone')),
     swatch('#00d1b2', t('map.legend.camera'), true),
     h('div', { class: 'legend-row' }, t('map.legend.case')),
     Object.entries(PRIORITY_COLOURS).map(([p, colour]) => swatch(colour, label('priority', p), true)));
@@ -65,14 +105,15 @@ export function mount(root) {
 
   let cameraSpots = [];
   const drawCases = (L, cases) => {
-    if (caseLayer) caseLayer.remove();
-    caseLayer = L.layerGroup(spread(cases, cameraSpots).map(({ kase, lat, lon }) => L.circleMarker([lat, lon], {
-      radius: 8, color: '#0b0f14', weight: 2, fillColor: PRIORITY_COLOURS[kase.priority] || '#ccc', fillOpacity: 0.95,
-      className: `case-marker priority-${kase.priority}`,
-    }).bindTooltip(tip(`#${kase.id} ${names.get(kase.class) || kase.class}`, label('status', kase.status),
-      label('priority', kase.priority), t('map.open_case')))
-      .on('click', () => { window.location.hash = `#/cases/${kase.id}`; })));
-    caseLayer.addTo(map);
+    caseLayer.clearLayers();
+    for (const { kase, lat, lon } of spread(cases, cameraSpots)) {
+      caseLayer.addLayer(L.circleMarker([lat, lon], {
+        radius: 8, color: '#0b0f14', weight: 2, fillColor: PRIORITY_COLOURS[kase.priority] || '#ccc',
+        fillOpacity: 0.95, className: `case-marker priority-${kase.priority}`,
+      }).bindTooltip(tip(`#${kase.id} ${names.get(kase.class) || kase.class}`, label('status', kase.status),
+        label('priority', kase.priority), t('map.open_case')))
+        .on('click', () => { window.location.hash = `#/cases/${kase.id}`; }));
+    }
   };
 
   const load = async () => {
@@ -89,6 +130,10 @@ export function mount(root) {
     if (stopped) return;
     const L = window.L;
     map = L.map(box, { zoomControl: true, attributionControl: false, preferCanvas: false });
+    // Bottom to top: the configured areas, the zones, then cameras and cases (the overlay pane, 400), so that
+    // a grid never hides a zone from the mouse and a zone never hides a case.
+    map.createPane('areas').style.zIndex = 380;
+    map.createPane('zones').style.zIndex = 390;
     if (data.tile_url) L.tileLayer(data.tile_url, { maxZoom: 22 }).addTo(map);
     const bounds = L.latLngBounds([]);
     for (const layer of data.layers) {
@@ -97,11 +142,12 @@ export function mount(root) {
         continue;
       }
       const drawn = L.geoJSON(layer.geojson, {
+        pane: 'areas',
         style: (feature) => {
           const kind = kindOf(feature, layer);
-          return { ...(KIND_STYLES[kind] || OTHER_STYLE), className: `layer-kind-${kind}` };
+          return { ...(KIND_STYLES[kind] || OTHER_STYLE), pane: 'areas', className: `layer-kind-${kind}` };
         },
-        pointToLayer: (feature, latlng) => L.circleMarker(latlng, { radius: 5 }),
+        pointToLayer: (feature, latlng) => L.circleMarker(latlng, { radius: 5, pane: 'areas' }),
         onEachFeature: (feature, shape) => {
           // Names stay on the map (a wall screen is read, not hovered); a point gets its name on hover.
           const props = feature.properties || {};
@@ -113,6 +159,21 @@ export function mount(root) {
       }).addTo(map);
       if (drawn.getBounds().isValid()) bounds.extend(drawn.getBounds());
     }
+    const cameraNames = new Map(data.cameras.map((camera) => [camera.id, camera.name || camera.id]));
+    const zoneFeatures = (data.zones && data.zones.features) || [];
+    const zoneLayer = (source) => L.geoJSON({ type: 'FeatureCollection', features: zoneFeatures.filter(
+      (feature) => ((feature.properties || {}).source === 'camera' ? 'camera' : 'map') === source) }, {
+      pane: 'zones',
+      style: zoneStyle,
+      onEachFeature: (feature, shape) => {
+        const props = feature.properties || {};
+        shape.bindTooltip(h('span', {}, props.name || props.zone_id || feature.id || ''), { sticky: true });
+        shape.bindPopup(zoneTip(feature, cameraNames), { className: 'zone-popup' });
+      },
+    }).addTo(map);
+    const mapZones = zoneLayer('map');
+    const cameraZones = zoneLayer('camera');
+    for (const zones of [mapZones, cameraZones]) if (zones.getBounds().isValid()) bounds.extend(zones.getBounds());
     const cameras = L.layerGroup(data.cameras.map((camera) => L.circleMarker([camera.lat, camera.lon], {
       radius: 10, color: '#ffffff', weight: 2, fillColor: '#00d1b2', fillOpacity: 0.9, className: 'camera-marker',
     }).bindTooltip(tip(camera.name || camera.id, `${t('map.legend.camera')} ${camera.id}`))
@@ -121,7 +182,13 @@ export function mount(root) {
     for (const camera of data.cameras) bounds.extend([camera.lat, camera.lon]);
     for (const kase of data.cases) bounds.extend([kase.lat, kase.lon]);
     cameraSpots = data.cameras;
+    caseLayer = L.layerGroup().addTo(map);
     drawCases(L, data.cases);
+    // Leaflet writes these names as HTML: only our own words go in, never a name from the server.
+    L.control.layers(null, {
+      [t('map.zone.map_zones')]: mapZones, [t('map.zone.camera_zones')]: cameraZones,
+      [t('map.legend.camera')]: cameras, [t('map.layer.cases')]: caseLayer,
+    }, { collapsed: false, position: 'topright' }).addTo(map);
     if (data.center) map.setView([data.center[1], data.center[0]], data.zoom);
     else if (bounds.isValid()) map.fitBounds(bounds, { padding: [30, 30], maxZoom: 19 });
     else {

@@ -20,7 +20,8 @@ def image_records(runs: Sequence[ImageSetRun]) -> list[dict[str, Any]]:
         records.append({
             "name": run.image_set.name, "class": run.image_set.problem.value,
             "zone_kind": run.image_set.zone.kind.value,
-            "covered": run.covered, "note": run.image_set.note, "wall_s": _r(run.wall_s), **counts,
+            "covered": run.covered, "note": run.image_set.note, "wall_s": _r(run.wall_s), "taught": run.taught,
+            **counts,
             **{k: _r(v) for k, v in rates(counts).items()},
             "images": [{"path": str(r.path), "positive": r.positive, "raised": r.raised, "reasons": list(r.reasons),
                         "error": r.error} for r in run.results],
@@ -51,6 +52,7 @@ def format_image_table(runs: Sequence[ImageSetRun]) -> str:
         lines.append(f"{record['name']:<28}{record['class']:<26}{record['tp'] + record['fn']:>5}"
                      f"{record['fp'] + record['tn']:>5}{record['tp']:>5}{record['fn']:>5}{record['fp']:>5}"
                      f"{_fmt(record['recall']):>8}{_fmt(record['precision']):>10}"
+                     + (f"  (after {record['taught']} labels)" if record["taught"] else "")
                      + ("" if record["covered"] else "  (no evidence for this class: nothing can raise it)"))
     lines.append("-" * len(header))
     for name, c in class_totals(runs).items():

@@ -28,6 +28,7 @@ from worker import CameraConfig, WorkerConfig
 from worker.pipeline import CameraPipeline
 from worker.zone_evidence import ZoneEvidenceSource
 from zones import EventState, ProblemClass, ZoneConfig
+from zones.classifier import ZoneClassifier
 from zones.config import parse_problem_class
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
@@ -57,6 +58,8 @@ class TruthImageSet(BaseModel):
     positives: list[str] = Field(default_factory=list, description="Image files or folders.")
     negatives: list[str] = Field(default_factory=list, description="Image files or folders.")
     limit: int | None = Field(None, ge=1, description="At most this many of each kind, drawn with a fixed seed.")
+    teach: int = Field(0, ge=0, le=500, description="Labels the centre gives first: this many images of each "
+                       "kind, never scored, teach the zone's classifier head (as confirmations and dismissals do).")
     analysis_fps: float = Field(0.5, gt=0, le=30, description="How often the still camera is analysed.")
     note: str | None = Field(None, max_length=300)
 
@@ -84,11 +87,27 @@ class TruthImageSet(BaseModel):
             raise ValueError("an image set needs positives, negatives or both")
         return self
 
-    def drawn(self, kind: str) -> list[Path]:
+    def _split(self, kind: str) -> tuple[list[Path], list[Path]]:
+        """(taught, the rest): the taught images drawn with a fixed seed, so a run is the same every time."""
         files = image_files(getattr(self, kind))
+        shuffled = random.Random(f"{self.name}/{kind}/teach").sample(files, len(files))
+        return sorted(shuffled[:self.teach]), sorted(shuffled[self.teach:])
+
+    def taught(self, kind: str) -> list[Path]:
+        return self._split(kind)[0]
+
+    def drawn(self, kind: str) -> list[Path]:
+        """The scored images of a kind: never one that taught the head."""
+        files = self._split(kind)[1] if self.teach else image_files(getattr(self, kind))
         if self.limit is not None and len(files) > self.limit:
             files = sorted(random.Random(f"{self.name}/{kind}").sample(files, self.limit))
         return files
+
+    @model_validator(mode="after")
+    def _teach_both_kinds(self) -> TruthImageSet:
+        if self.teach and not (self.positives and self.negatives):
+            raise ValueError("teach: a zone classifier learns from both kinds: give positives and negatives")
+        return self
 
 
 @dataclass
@@ -106,6 +125,7 @@ class ImageSetRun:
     results: list[ImageResult] = field(default_factory=list)
     covered: bool = True  # a rule ran for the class (else nothing could raise it)
     wall_s: float = 0.0
+    taught: int = 0  # images that taught the zone's classifier head first (never scored)
 
     def counts(self) -> dict[str, int]:
         scored = [r for r in self.results if r.error is None]
@@ -166,6 +186,8 @@ def run_image_set(image_set: TruthImageSet, config: WorkerConfig, detector: Dete
                           source={"url": str(drawn[0][0]), "analysis_fps": image_set.analysis_fps})
     still = _StillDetector(detector)
     seconds = hold_s(config, image_set.zone, image_set.problem, image_set.analysis_fps)
+    head = _teach(image_set, config, camera) if image_set.teach else None
+    run.taught = 2 * image_set.teach
     for path, positive in drawn:
         image = cv2.imread(str(path))
         if image is None:
@@ -173,6 +195,8 @@ def run_image_set(image_set: TruthImageSet, config: WorkerConfig, detector: Dete
             continue
         zone_evidence = ZoneEvidenceSource(config.scene, config.classifiers)
         zone_evidence.set_zones(camera.id, camera.zones)
+        if head is not None:
+            zone_evidence.set_head(camera.id, image_set.zone.id, image_set.problem, head)
         pipeline = CameraPipeline(camera, config.rules, config.tracker, detector.labels,
                                   zone_level=zone_evidence.classes_for(camera.id))
         run.covered = bool(pipeline.rules)
@@ -185,3 +209,21 @@ def run_image_set(image_set: TruthImageSet, config: WorkerConfig, detector: Dete
         run.results.append(ImageResult(path, positive, bool(starts), starts[0].reasons if starts else ()))
     run.wall_s = time.monotonic() - started
     return run
+
+
+def _teach(image_set: TruthImageSet, config: WorkerConfig, camera: CameraConfig) -> ZoneClassifier:
+    """The zone's head, trained on the set's taught images as the worker trains it on the centre's labels."""
+    source = ZoneEvidenceSource(config.scene, config.classifiers)
+    source.set_zones(camera.id, camera.zones)
+    embeddings, labels = [], []
+    for kind, positive in (("positives", True), ("negatives", False)):
+        for path in image_set.taught(kind):
+            image = cv2.imread(str(path))
+            embedding = source.embed_zone(camera.id, image, image_set.zone.id) if image is not None else None
+            if embedding is not None:
+                embeddings.append(embedding)
+                labels.append(positive)
+    head = ZoneClassifier.fit(np.stack(embeddings), labels, config.classifiers.encoder.variant,
+                              c=config.classifiers.retrain.c)
+    head.meta["n_labels"] = len(labels)
+    return head

@@ -33,6 +33,8 @@ def _truth(tmp_path: Path, image_set: str) -> Path:
      + str(IMAGES / "bus.jpg") + "]}", "images[0].zone.polygon"),
     ("{name: 'a b', class: standing_water, zone: {kind: road}, negatives: [" + str(IMAGES / "bus.jpg") + "]}",
      "images[0].name"),
+    ("{name: full, class: overflowing_bin, zone: {kind: bin_area}, teach: 5, positives: [" + str(BINS / "full")
+     + "]}", "teach: a zone classifier learns from both kinds"),
 ])
 def test_a_bad_image_set_is_refused_naming_its_field(tmp_path: Path, image_set: str, expected: str):
     with pytest.raises(ConfigError) as refused:
@@ -69,3 +71,18 @@ def test_a_still_camera_on_a_flood_raises_water_and_on_a_dry_street_does_not(det
     assert "积水 water" in raised.results[0].reasons[0]  # why, in the dispatcher's words
     quiet = run_image_set(dry, config, detector)
     assert quiet.counts() == {"tp": 0, "fn": 0, "fp": 0, "tn": 1, "unreadable": 0}
+
+
+def test_taught_images_teach_the_zones_head_and_are_never_scored(detector):  # type: ignore[no-untyped-def]
+    truth = load_truth(Path(__file__).resolve().parents[1] / "data" / "truth-scene.yaml")
+    bins = next(s for s in truth.images if s.name == "bins").model_copy(update={"teach": 10, "limit": 6})
+    for kind in ("positives", "negatives"):
+        taught, scored = set(bins.taught(kind)), set(bins.drawn(kind))
+        assert len(taught) == 10 and len(scored) == 6 and not taught & scored
+        assert bins.taught(kind) == sorted(taught)  # the same draw every run
+    run = run_image_set(bins, truth.worker_config(), detector)
+    assert run.taught == 20
+    counts = run.counts()
+    assert counts["tp"] + counts["tn"] >= 9, counts  # 10 labels of each kind already tell full from not full
+    raised = [r for r in run.results if r.raised]
+    assert raised and all(any(x.startswith("分类器 classifier: overflowing_bin") for x in r.reasons) for r in raised)

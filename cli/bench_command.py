@@ -13,11 +13,11 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-WHATS = ("decode", "detect", "all", "live", "web", "zones")
+WHATS = ("decode", "detect", "all", "live", "web", "zones", "evidence")
 
 
 def bench_command(
-    what: Annotated[str, typer.Argument(help="decode | detect | all | live | web | zones")] = "decode",
+    what: Annotated[str, typer.Argument(help="decode | detect | all | live | web | zones | evidence")] = "decode",
     clips: Annotated[
         list[Path] | None,
         typer.Option("--clip", help="A clip to measure (repeat the option). Default: the shared 1080p clips "
@@ -41,7 +41,8 @@ def bench_command(
     database_url: Annotated[str | None, typer.Option(help="live: the API's database (default SQLite).")] = None,
 ) -> None:
     """Measure decoding per core (against ffmpeg -threads 1), detection (against raw Ultralytics), the live
-    feed (latency to N dashboards against one) and the dashboard's first load (headless Chromium)."""
+    feed (latency to N dashboards against one), the dashboard's first load (headless Chromium), zone saves to
+    a worker, and what zone-level evidence adds to a camera's CPU time (against the same frames without)."""
     from bench import decode as decode_bench
     from bench import detect as detect_bench
 
@@ -102,6 +103,14 @@ def bench_command(
             reload = measure_reload(changes)
             figures["zones"] = {"reload": reload, "whatif": measure_whatif(clips[0] if clips else None)}
             texts.append(json.dumps(figures["zones"], indent=2))
+        if what == "evidence":
+            from bench.evidence_cost import measure_evidence_cost
+            from bench.evidence_cost import render as render_evidence
+
+            typer.echo("==> zone-level evidence: a camera's CPU time with and without, same frames", err=True)
+            evidence_report = measure_evidence_cost(clips[0] if clips else None, repeats=repeats, progress=progress)
+            figures["evidence"] = evidence_report.model_dump(mode="json")
+            texts.append(render_evidence(evidence_report))
     except (OSError, ValueError, RuntimeError) as exc:  # a clip FFmpeg cannot read, a CPU we may not use
         typer.echo(f"错误 error: {exc}", err=True)
         raise typer.Exit(1) from None

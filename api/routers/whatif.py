@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, HTTPException, Path, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.auth import Operator, Reader
 from api.errors import NOT_FOUND, PROTECTED, unprocessable
@@ -22,6 +23,22 @@ from zones import ZoneConfig
 router = APIRouter(prefix="/api/cameras/{camera_id}/whatif", tags=["zones 区域"],
                    responses={**PROTECTED, **NOT_FOUND})
 _ZONES = TypeAdapter(list[ZoneConfig])
+
+
+class _JobIdConvertor(Convertor[str]):
+    """Job ids are 32 hex digits: `/whatif/upload` must not also match the job route, or a 405 there would
+    advertise GET (the Allow header lists every route whose path matches)."""
+
+    regex = "[0-9a-f]{32}"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value: str) -> str:
+        return value
+
+
+register_url_convertor("whatif_job", _JobIdConvertor())
 
 
 class WhatIfIn(BaseModel):
@@ -86,7 +103,7 @@ def whatif_on_clip(request: Request, camera_id: CameraId, user: Operator,
     return WhatIfOut.of(state.whatif.submit(camera_id, draft, 10.0, stored, user.username))
 
 
-@router.get("/{job_id}", response_model=WhatIfOut)
+@router.get("/{job_id:whatif_job}", response_model=WhatIfOut)
 def whatif_job(request: Request, camera_id: CameraId, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
                _reader: Reader) -> WhatIfOut:
     """试运行结果 / the job, and when done the timeline of both runs."""

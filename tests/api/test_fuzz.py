@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import httpx
+
 from models.registry import PROJECT_ROOT
 from tests.api_fixture import Api
 from tests.helpers import make_event
@@ -25,9 +27,13 @@ EXAMPLES = 60  # per operation and caller; the coverage and stateful phases add 
 def _fuzz(api: Api, caller: str, headers: dict[str, str]) -> tuple[int, int, str]:
     """(requests made, server errors, output) of one schemathesis run."""
     report = REPORTS / f"{caller}.ndjson"
+    # The schema is read here, with a patient timeout, and handed over as a file: schemathesis gives its own
+    # schema download 10 s, which a busy CI machine can miss.
+    schema = REPORTS / "openapi.json"
+    schema.write_text(httpx.get(f"{api.base_url}/openapi.json", timeout=120).text, encoding="utf-8")
     binary = shutil.which("schemathesis", path=str(Path(sys.executable).parent)) or "schemathesis"
     command = [
-        binary, "run", f"{api.base_url}/openapi.json", "--checks", "all", "--exclude-path", "/api/live",
+        binary, "run", str(schema), "--url", api.base_url, "--checks", "all", "--exclude-path", "/api/live",
         # Schema-valid data the API refuses on its own rules (a cursor it never gave out, a weak password,
         # disabling one's own account) gets a documented 4xx: not a schema violation, so not checked.
         "--exclude-checks", "positive_data_acceptance",

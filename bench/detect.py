@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from bench.common import Machine, Stat, fmt_num, table
 from detector import Detector, DetectorConfig
+from models.loading import loadable_path
 from models.registry import current_assets_dir
 from streams import FileSource, SourceConfig
 
@@ -99,7 +100,7 @@ def run_detect_bench(
     progress(f"loading {config.model}")
     ours = Detector(config)
     info = ours.models[0]
-    raw = YOLO(config.model, task="detect")
+    raw = YOLO(loadable_path(config.model), task="detect")
     kwargs: dict[str, Any] = {"conf": config.confidence, "iou": config.iou, "device": config.device, "verbose": False}
     if info.imgsz:
         kwargs["imgsz"] = info.imgsz

@@ -166,8 +166,12 @@ def read_metadata(weights: str | Path, load: bool = True) -> tuple[list[str], in
     os.environ.setdefault("YOLO_OFFLINE", "1")
     from ultralytics import YOLO
 
+    from models.loading import ModelLoadError, loadable_path
+
     try:
-        return _names_list(YOLO(str(weights), task="detect").names), None
+        return _names_list(YOLO(loadable_path(str(weights)), task="detect").names), None
+    except ModelLoadError as exc:
+        raise LabelsUnavailable(str(exc)) from None
     except Exception as exc:  # Ultralytics raises many kinds for a bad or missing file
         raise LabelsUnavailable(f"{weights}: cannot read labels: {exc}") from exc
 

@@ -13,15 +13,18 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-WHATS = ("decode", "detect", "all", "live", "web", "zones")
+WHATS = ("decode", "detect", "all", "runtimes", "live", "web", "zones")
 
 
 def bench_command(
-    what: Annotated[str, typer.Argument(help="decode | detect | all | live | web | zones")] = "decode",
+    what: Annotated[str, typer.Argument(help="decode | detect | all | runtimes | live | web | zones")] = "decode",
     clips: Annotated[
         list[Path] | None,
-        typer.Option("--clip", help="A clip to measure (repeat the option). Default: the shared 1080p clips "
-                     "and the residential clip; detect uses the first clip given, else the pedestrian clip."),
+        typer.Option(
+            "--clip",
+            help="A clip to measure (repeat the option). Default: the shared 1080p clips "
+            "and the residential clip; detect uses the first clip given, else the pedestrian clip.",
+        ),
     ] = None,
     repeats: Annotated[int, typer.Option(min=1, help="Rounds; figures are medians with their spread.")] = 3,
     out: Annotated[Path | None, typer.Option(help="Write every figure as JSON here.")] = None,
@@ -32,7 +35,9 @@ def bench_command(
     ] = "none",
     cpu: Annotated[int | None, typer.Option(help="CPU to pin decoding to; default the lowest usable.")] = None,
     model: Annotated[str | None, typer.Option(help="Weights for detect; default the configured default.")] = None,
-    frames: Annotated[int, typer.Option(min=1, help="Frames per round for detect.")] = 8,
+    frames: Annotated[
+        int | None, typer.Option(min=1, help="Frames per round: detect 8, runtimes 40 unless given.")
+    ] = None,
     batch: Annotated[int, typer.Option(min=1, help="Frames per call in detect's batched variants.")] = 4,
     connections: Annotated[int, typer.Option(min=1, help="live: open dashboards (SSE connections).")] = 100,
     changes: Annotated[int, typer.Option(min=1, help="live: case changes made; zones: zone saves.")] = 200,
@@ -40,7 +45,8 @@ def bench_command(
     cases: Annotated[int, typer.Option(min=0, help="web: open alerts (with evidence) the dashboard loads.")] = 20,
     database_url: Annotated[str | None, typer.Option(help="live: the API's database (default SQLite).")] = None,
 ) -> None:
-    """Measure decoding per core (against ffmpeg -threads 1), detection (against raw Ultralytics), the live
+    """Measure decoding per core (against ffmpeg -threads 1), detection (against raw Ultralytics), the CPU
+    runtimes side by side (ONNX Runtime, OpenVINO, OpenVINO batches), the live
     feed (latency to N dashboards against one) and the dashboard's first load (headless Chromium)."""
     from bench import decode as decode_bench
     from bench import detect as detect_bench
@@ -66,19 +72,36 @@ def bench_command(
             typer.echo("==> decode", err=True)
             hw = cast(Literal["none", "auto", "cuda", "vaapi"], hwaccel)  # checked above
             report = decode_bench.run_decode_bench(
-                clips or None, repeats=repeats, analysis_fps=analysis_fps, cpu="auto" if cpu is None else cpu,
-                hwaccel=hw, progress=progress,
+                clips or None,
+                repeats=repeats,
+                analysis_fps=analysis_fps,
+                cpu="auto" if cpu is None else cpu,
+                hwaccel=hw,
+                progress=progress,
             )
             figures["decode"] = report.model_dump(mode="json")
             texts.append(decode_bench.render(report, markdown))
         if what in ("detect", "all"):
             typer.echo("==> detect", err=True)
             detect_report = detect_bench.run_detect_bench(
-                clips[0] if clips else None, model=model, frames=frames, batch=batch, repeats=repeats,
+                clips[0] if clips else None,
+                model=model,
+                frames=frames or 8,
+                batch=batch,
+                repeats=repeats,
                 progress=progress,
             )
             figures["detect"] = detect_report.model_dump(mode="json")
             texts.append(detect_bench.render(detect_report, markdown))
+        if what == "runtimes":
+            from bench import runtimes as runtimes_bench
+
+            typer.echo("==> runtimes: ONNX Runtime and OpenVINO on the same frames, OpenVINO batches", err=True)
+            runtimes_report = runtimes_bench.run_runtimes_bench(
+                clips[0] if clips else None, frames=frames or 40, repeats=repeats, progress=progress
+            )
+            figures["runtimes"] = runtimes_report.model_dump(mode="json")
+            texts.append(runtimes_bench.render(runtimes_report, markdown))
         if what == "live":
             from bench.live import measure_live
             from bench.live import render as render_live

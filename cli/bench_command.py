@@ -13,11 +13,11 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-WHATS = ("decode", "detect", "all", "runtimes", "live", "web", "zones")
+WHATS = ("decode", "detect", "all", "runtimes", "replay", "live", "web", "zones")
 
 
 def bench_command(
-    what: Annotated[str, typer.Argument(help="decode | detect | all | runtimes | live | web | zones")] = "decode",
+    what: Annotated[str, typer.Argument(help=" | ".join(WHATS))] = "decode",
     clips: Annotated[
         list[Path] | None,
         typer.Option(
@@ -34,7 +34,11 @@ def bench_command(
         str, typer.Option(help="none | auto | cuda | vaapi, for the FileSource modes (falls back to software).")
     ] = "none",
     cpu: Annotated[int | None, typer.Option(help="CPU to pin decoding to; default the lowest usable.")] = None,
-    model: Annotated[str | None, typer.Option(help="Weights for detect; default the configured default.")] = None,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(help="Weights for detect (the first given); replay: each to compare (repeat the option), "
+                     "default the previous default ONNX file against today's default."),
+    ] = None,
     frames: Annotated[
         int | None, typer.Option(min=1, help="Frames per round: detect 8, runtimes 40 unless given.")
     ] = None,
@@ -102,6 +106,17 @@ def bench_command(
             )
             figures["runtimes"] = runtimes_report.model_dump(mode="json")
             texts.append(runtimes_bench.render(runtimes_report, markdown))
+        if what == "replay":
+            from bench import replay_cost
+            from models.registry import PREVIOUS_DEFAULT_MODEL_FILE, current_assets_dir, default_model_path
+
+            compared = model or [str(current_assets_dir() / PREVIOUS_DEFAULT_MODEL_FILE), default_model_path()]
+            typer.echo(f"==> whole-pipeline replay, {len(compared)} models side by side", err=True)
+            replay_report = replay_cost.run_replay_cost(
+                compared, clips[0] if clips else None, repeats=repeats, progress=progress
+            )
+            figures["replay"] = replay_report.model_dump(mode="json")
+            texts.append(replay_cost.render(replay_report, markdown))
         if what == "live":
             from bench.live import measure_live
             from bench.live import render as render_live

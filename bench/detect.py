@@ -84,6 +84,7 @@ def load_frames(clip: Path, count: int, fps: float = 2.0) -> list[np.ndarray]:
 def run_detect_bench(
     clip: Path | None = None,
     model: str | None = None,
+    device: str = "cpu",
     frames: int = 8,
     batch: int = 4,
     repeats: int = 3,
@@ -96,7 +97,7 @@ def run_detect_bench(
         raise ValueError("repeats, frames and batch must be at least 1")
     clip = Path(clip or default_detect_clip())
     images = load_frames(clip, frames)
-    config = DetectorConfig(models=[model]) if model else DetectorConfig()
+    config = DetectorConfig(models=[model], device=device) if model else DetectorConfig(device=device)
     progress(f"loading {config.model}")
     ours = Detector(config)
     info = ours.models[0]

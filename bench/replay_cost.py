@@ -44,6 +44,7 @@ def run_replay_cost(
     clip: Path | None = None,
     config: Path = DEMO_CONFIG,
     repeats: int = 3,
+    device: str = "cpu",
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> ReplayCostReport:
     """Replay `clip` (default: the configuration's first camera's) with each model, `repeats` rounds."""
@@ -57,7 +58,7 @@ def run_replay_cost(
     detectors = []
     for model in models:
         progress(f"loading {model}")
-        detectors.append(Detector(DetectorConfig(model=model)))
+        detectors.append(Detector(DetectorConfig(model=model, device=device)))
     cpu: list[list[float]] = [[] for _ in models]
     wall: list[list[float]] = [[] for _ in models]
     frames = [0] * len(models)

@@ -36,9 +36,12 @@ def bench_command(
     cpu: Annotated[int | None, typer.Option(help="CPU to pin decoding to; default the lowest usable.")] = None,
     model: Annotated[
         list[str] | None,
-        typer.Option(help="Weights for detect (the first given); replay: each to compare (repeat the option), "
-                     "default the previous default ONNX file against today's default."),
+        typer.Option(
+            help="Weights for detect (the first given); replay: each to compare (repeat the option), "
+            "default the previous default ONNX file against today's default."
+        ),
     ] = None,
+    device: Annotated[str, typer.Option(help="detect, replay: 'cpu', or '0' for the first GPU.")] = "cpu",
     frames: Annotated[
         int | None, typer.Option(min=1, help="Frames per round: detect 8, runtimes 40 unless given.")
     ] = None,
@@ -89,7 +92,8 @@ def bench_command(
             typer.echo("==> detect", err=True)
             detect_report = detect_bench.run_detect_bench(
                 clips[0] if clips else None,
-                model=model,
+                model=model[0] if model else None,
+                device=device,
                 frames=frames or 8,
                 batch=batch,
                 repeats=repeats,
@@ -113,7 +117,7 @@ def bench_command(
             compared = model or [str(current_assets_dir() / PREVIOUS_DEFAULT_MODEL_FILE), default_model_path()]
             typer.echo(f"==> whole-pipeline replay, {len(compared)} models side by side", err=True)
             replay_report = replay_cost.run_replay_cost(
-                compared, clips[0] if clips else None, repeats=repeats, progress=progress
+                compared, clips[0] if clips else None, repeats=repeats, device=device, progress=progress
             )
             figures["replay"] = replay_report.model_dump(mode="json")
             texts.append(replay_cost.render(replay_report, markdown))

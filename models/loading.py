@@ -37,8 +37,8 @@ def cache_dir() -> Path:
 
 
 def is_hub_name(path: str) -> bool:
-    """A bare name such as `yolo11n.pt` that Ultralytics fetches by name where the internet is reachable."""
-    return os.sep not in path and "/" not in path and not Path(path).exists()
+    """A bare `.pt` name such as `yolo11n.pt` that Ultralytics fetches where the internet is reachable."""
+    return "/" not in path and os.sep not in path and path.endswith(".pt") and not Path(path).exists()
 
 
 def loadable_path(path: str) -> str:

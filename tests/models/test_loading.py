@@ -14,7 +14,7 @@ import cv2
 import pytest
 
 from detector import Detector, DetectorConfig, DetectorError
-from models.loading import OPENVINO_SUFFIX, loadable_path
+from models.loading import OPENVINO_SUFFIX, ModelLoadError, loadable_path
 from models.registry import SHIPPED_MANIFESTS
 from tests.conftest import ASSETS
 
@@ -82,6 +82,13 @@ def _one_line_error(path: str) -> str:
 def test_a_missing_file_says_where_to_look(tmp_path: Path):
     message = _one_line_error(str(tmp_path / "nope.onnx"))
     assert message.startswith("模型文件不存在 model not found") and "STREETWATCH_MODEL" in message
+
+
+def test_only_a_bare_pt_name_is_left_for_ultralytics_to_fetch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    assert loadable_path("yolo11n.pt") == "yolo11n.pt"  # downloaded by name where the internet is reachable
+    with pytest.raises(ModelLoadError, match=r"model not found: best\.onnx"):
+        loadable_path("best.onnx")  # a relative file that is not there is a mistake, not a name
 
 
 def test_a_folder_without_a_model_says_what_it_needs(tmp_path: Path):

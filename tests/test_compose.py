@@ -58,8 +58,13 @@ def test_worker_can_scale(compose: dict[str, Any]) -> None:
 @pytest.fixture(scope="module")
 def compose_gpu() -> dict[str, Any]:
     tool = require_tool("docker-compose", "it validates docker-compose.yml")
-    result = subprocess.run([tool, "--profile", "gpu", "-f", "docker-compose.yml", "config"], cwd=ROOT,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [tool, "--profile", "gpu", "-f", "docker-compose.yml", "config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
     return yaml.safe_load(result.stdout)
 
@@ -93,5 +98,6 @@ def test_the_gpu_worker_is_behind_a_profile_and_reserves_the_gpu(
     [device] = gpu["deploy"]["resources"]["reservations"]["devices"]
     assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
     assert gpu["environment"]["STREETWATCH_DEVICE"] == "0"
-    assert gpu["environment"]["STREETWATCH_SHARD"] == compose_gpu["services"]["worker"]["environment"][
-        "STREETWATCH_SHARD"]  # one pool of shard claims
+    assert (
+        gpu["environment"]["STREETWATCH_SHARD"] == compose_gpu["services"]["worker"]["environment"]["STREETWATCH_SHARD"]
+    )  # one pool of shard claims

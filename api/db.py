@@ -6,11 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import sessionmaker
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+MIGRATION_LOCK = 0x57EE7  # advisory lock key held while migrating ("StreetWatch")
 
 
 def make_engine(url: str, statement_timeout_s: float = 15.0, pool_size: int = 10) -> Engine:
@@ -47,10 +48,16 @@ def make_engine(url: str, statement_timeout_s: float = 15.0, pool_size: int = 10
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest revision; safe to run on every start."""
+    """Bring the schema to the newest revision; safe to run on every start, by several API replicas at once.
+
+    On PostgreSQL a transaction-scoped advisory lock makes replicas starting together migrate one after
+    the other: the first upgrades, the others find the schema at head and do nothing.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
 

@@ -20,6 +20,7 @@ from pydantic import BaseModel
 
 from bench.common import Machine, Stat, fmt_num, table
 from detector import Detector, DetectorConfig
+from models.loading import loadable_path
 from models.registry import current_assets_dir
 from streams import FileSource, SourceConfig
 
@@ -83,6 +84,7 @@ def load_frames(clip: Path, count: int, fps: float = 2.0) -> list[np.ndarray]:
 def run_detect_bench(
     clip: Path | None = None,
     model: str | None = None,
+    device: str = "cpu",
     frames: int = 8,
     batch: int = 4,
     repeats: int = 3,
@@ -95,11 +97,11 @@ def run_detect_bench(
         raise ValueError("repeats, frames and batch must be at least 1")
     clip = Path(clip or default_detect_clip())
     images = load_frames(clip, frames)
-    config = DetectorConfig(models=[model]) if model else DetectorConfig()
+    config = DetectorConfig(models=[model], device=device) if model else DetectorConfig(device=device)
     progress(f"loading {config.model}")
     ours = Detector(config)
     info = ours.models[0]
-    raw = YOLO(config.model, task="detect")
+    raw = YOLO(loadable_path(config.model), task="detect")
     kwargs: dict[str, Any] = {"conf": config.confidence, "iou": config.iou, "device": config.device, "verbose": False}
     if info.imgsz:
         kwargs["imgsz"] = info.imgsz

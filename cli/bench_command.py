@@ -13,15 +13,18 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-WHATS = ("decode", "detect", "all", "live", "web", "zones", "evidence")
+WHATS = ("decode", "detect", "all", "runtimes", "replay", "live", "web", "zones", "evidence")
 
 
 def bench_command(
-    what: Annotated[str, typer.Argument(help="decode | detect | all | live | web | zones | evidence")] = "decode",
+    what: Annotated[str, typer.Argument(help=" | ".join(WHATS))] = "decode",
     clips: Annotated[
         list[Path] | None,
-        typer.Option("--clip", help="A clip to measure (repeat the option). Default: the shared 1080p clips "
-                     "and the residential clip; detect uses the first clip given, else the pedestrian clip."),
+        typer.Option(
+            "--clip",
+            help="A clip to measure (repeat the option). Default: the shared 1080p clips "
+            "and the residential clip; detect uses the first clip given, else the pedestrian clip.",
+        ),
     ] = None,
     repeats: Annotated[int, typer.Option(min=1, help="Rounds; figures are medians with their spread.")] = 3,
     out: Annotated[Path | None, typer.Option(help="Write every figure as JSON here.")] = None,
@@ -31,8 +34,17 @@ def bench_command(
         str, typer.Option(help="none | auto | cuda | vaapi, for the FileSource modes (falls back to software).")
     ] = "none",
     cpu: Annotated[int | None, typer.Option(help="CPU to pin decoding to; default the lowest usable.")] = None,
-    model: Annotated[str | None, typer.Option(help="Weights for detect; default the configured default.")] = None,
-    frames: Annotated[int, typer.Option(min=1, help="Frames per round for detect.")] = 8,
+    model: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Weights for detect (the first given); replay: each to compare (repeat the option), "
+            "default the previous default ONNX file against today's default."
+        ),
+    ] = None,
+    device: Annotated[str, typer.Option(help="detect, replay: 'cpu', or '0' for the first GPU.")] = "cpu",
+    frames: Annotated[
+        int | None, typer.Option(min=1, help="Frames per round: detect 8, runtimes 40 unless given.")
+    ] = None,
     batch: Annotated[int, typer.Option(min=1, help="Frames per call in detect's batched variants.")] = 4,
     connections: Annotated[int, typer.Option(min=1, help="live: open dashboards (SSE connections).")] = 100,
     changes: Annotated[int, typer.Option(min=1, help="live: case changes made; zones: zone saves.")] = 200,
@@ -40,7 +52,8 @@ def bench_command(
     cases: Annotated[int, typer.Option(min=0, help="web: open alerts (with evidence) the dashboard loads.")] = 20,
     database_url: Annotated[str | None, typer.Option(help="live: the API's database (default SQLite).")] = None,
 ) -> None:
-    """Measure decoding per core (against ffmpeg -threads 1), detection (against raw Ultralytics), the live
+    """Measure decoding per core (against ffmpeg -threads 1), detection (against raw Ultralytics), the CPU
+    runtimes side by side (ONNX Runtime, OpenVINO, OpenVINO batches), whole-pipeline CPU per frame, the live
     feed (latency to N dashboards against one), the dashboard's first load (headless Chromium), zone saves to
     a worker, and what zone-level evidence adds to a camera's CPU time (against the same frames without)."""
     from bench import decode as decode_bench
@@ -67,19 +80,48 @@ def bench_command(
             typer.echo("==> decode", err=True)
             hw = cast(Literal["none", "auto", "cuda", "vaapi"], hwaccel)  # checked above
             report = decode_bench.run_decode_bench(
-                clips or None, repeats=repeats, analysis_fps=analysis_fps, cpu="auto" if cpu is None else cpu,
-                hwaccel=hw, progress=progress,
+                clips or None,
+                repeats=repeats,
+                analysis_fps=analysis_fps,
+                cpu="auto" if cpu is None else cpu,
+                hwaccel=hw,
+                progress=progress,
             )
             figures["decode"] = report.model_dump(mode="json")
             texts.append(decode_bench.render(report, markdown))
         if what in ("detect", "all"):
             typer.echo("==> detect", err=True)
             detect_report = detect_bench.run_detect_bench(
-                clips[0] if clips else None, model=model, frames=frames, batch=batch, repeats=repeats,
+                clips[0] if clips else None,
+                model=model[0] if model else None,
+                device=device,
+                frames=frames or 8,
+                batch=batch,
+                repeats=repeats,
                 progress=progress,
             )
             figures["detect"] = detect_report.model_dump(mode="json")
             texts.append(detect_bench.render(detect_report, markdown))
+        if what == "runtimes":
+            from bench import runtimes as runtimes_bench
+
+            typer.echo("==> runtimes: ONNX Runtime and OpenVINO on the same frames, OpenVINO batches", err=True)
+            runtimes_report = runtimes_bench.run_runtimes_bench(
+                clips[0] if clips else None, frames=frames or 40, repeats=repeats, progress=progress
+            )
+            figures["runtimes"] = runtimes_report.model_dump(mode="json")
+            texts.append(runtimes_bench.render(runtimes_report, markdown))
+        if what == "replay":
+            from bench import replay_cost
+            from models.registry import PREVIOUS_DEFAULT_MODEL_FILE, current_assets_dir, default_model_path
+
+            compared = model or [str(current_assets_dir() / PREVIOUS_DEFAULT_MODEL_FILE), default_model_path()]
+            typer.echo(f"==> whole-pipeline replay, {len(compared)} models side by side", err=True)
+            replay_report = replay_cost.run_replay_cost(
+                compared, clips[0] if clips else None, repeats=repeats, device=device, progress=progress
+            )
+            figures["replay"] = replay_report.model_dump(mode="json")
+            texts.append(replay_cost.render(replay_report, markdown))
         if what == "live":
             from bench.live import measure_live
             from bench.live import render as render_live

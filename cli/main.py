@@ -7,7 +7,7 @@ import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
@@ -74,6 +74,7 @@ def replay(
 ) -> None:
     """Replay a recorded clip as fast as the machine allows and report its events."""
     from bus import EvidenceStore, spooling_sink, write_jsonl
+    from detector import DetectorError
     from streams import SourceConfig
     from worker import replay as run_replay
 
@@ -92,6 +93,8 @@ def replay(
     try:
         run = run_replay(settings, camera_config, sink if sink else (lambda _events: None),
                          EvidenceStore(settings.media_dir))
+    except DetectorError as exc:
+        _model_failure(exc)
     finally:
         waiting = sink.close() if sink is not None else 0
     if out is not None:  # whatever Redis did: the events are the replay's, not the bus's
@@ -103,6 +106,12 @@ def replay(
         typer.echo(f"警告 warning: Redis did not take {waiting} event(s); they wait in "
                    f"{settings.bus.spool_dir} and are sent by the next `replay --publish` or worker", err=True)
         raise typer.Exit(EXIT_SPOOLED)
+
+
+def _model_failure(exc: Exception) -> NoReturn:
+    """A model that does not load ends the command with its one-line reason, never a traceback."""
+    typer.echo(f"错误 error: {exc}", err=True)
+    raise typer.Exit(2) from None
 
 
 def _pick_camera(settings: AppConfig, camera_id: str | None):  # type: ignore[no-untyped-def]
@@ -134,6 +143,7 @@ def worker(
 
     from bus import ShardLease, spooling_sink
     from cli.worker_setup import connected_worker
+    from detector import DetectorError
     from worker import parse_shard, select_shard
 
     _setup_logging(verbose)
@@ -154,7 +164,13 @@ def worker(
         logging.getLogger("streetwatch").info("shard %d/%d: %d of %d cameras", index, count, len(cameras),
                                               len(settings.cameras))
     sink = spooling_sink(settings.bus, f"shard-{index}-of-{count}" if shard else "worker")
-    running = connected_worker(settings, cameras, sink)
+    try:
+        running = connected_worker(settings, cameras, sink)
+    except DetectorError as exc:
+        sink.close(timeout_s=1)
+        if lease is not None:
+            lease.release()
+        _model_failure(exc)
     stop_on_signals(running.stop)
     try:
         while running.alive:
@@ -202,9 +218,13 @@ def demo(
 ) -> None:
     """Replay the shipped clip as a live camera, raise cases, and serve them at the API."""
     from cli.demo import run_demo
+    from detector import DetectorError
 
     _setup_logging(verbose)
-    run_demo(_load(config), duration)
+    try:
+        run_demo(_load(config), duration)
+    except DetectorError as exc:
+        _model_failure(exc)
 
 
 # Commands for testers and model owners, each in its own module.

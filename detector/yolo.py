@@ -11,6 +11,7 @@ import numpy as np
 
 from detector.config import DetectorConfig, ModelSpec
 from detector.detections import Detections
+from models.loading import ModelLoadError, loadable_path
 from models.registry import ModelInfo, resolve_model, unique_names
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,16 @@ os.environ.setdefault("YOLO_VERBOSE", "False")
 
 
 class DetectorError(RuntimeError):
-    """A model could not be loaded or run."""
+    """A model could not be loaded or run; the message is one line, fit to show a user as it is."""
+
+
+def load_failure(path: str, exc: BaseException) -> str:
+    """One line for a failure inside Ultralytics: its first line, the path, and what to try."""
+    first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    return (
+        f"模型无法加载 cannot load model {path}: {first} — 请确认文件完整且为 Ultralytics 导出的检测模型 "
+        f"check that it is a complete Ultralytics detection export (.onnx, .pt, OpenVINO folder)"
+    )
 
 
 @dataclass
@@ -49,10 +59,12 @@ class Detector:
         self._loaded: list[_Loaded] = []
         for spec in config.models:
             try:
-                model = YOLO(spec.path, task="detect")
+                model = YOLO(loadable_path(spec.path), task="detect")
                 names = dict(model.names)  # loads the weights for exported formats
+            except ModelLoadError as exc:
+                raise DetectorError(str(exc)) from None
             except Exception as exc:  # Ultralytics raises many kinds for a bad file
-                raise DetectorError(f"cannot load model {spec.path!r}: {exc}") from exc
+                raise DetectorError(load_failure(spec.path, exc)) from exc
             self._loaded.append(self._prepare(spec, model, [names[i] for i in sorted(names)]))
         unique_names([m.info for m in self._loaded])
         for loaded in self._loaded:

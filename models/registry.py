@@ -24,7 +24,10 @@ log = logging.getLogger(__name__)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ASSETS_DIR = Path(os.environ.get("STREETWATCH_ASSETS", PROJECT_ROOT.parent / "shared" / "assets"))
-DEFAULT_MODEL_FILE = "weights/yolov8n-coco-int8-640.onnx"
+# The fastest CPU runtime measured here (docs/performance.md, "Runtimes"), at the same F1 on the shared truth.
+DEFAULT_MODEL_FILE = "weights/yolo11n-coco-int8-openvino"
+# The default until then, kept for side-by-side measurements and as the ONNX Runtime choice.
+PREVIOUS_DEFAULT_MODEL_FILE = "weights/yolov8n-coco-int8-640.onnx"
 # Ultralytics downloads this by name where the machine has the internet.
 FALLBACK_MODEL = "yolo11n.pt"
 SHIPPED_MANIFESTS = Path(__file__).resolve().parent / "manifests"
@@ -72,9 +75,9 @@ def current_assets_dir() -> Path:
 
 
 def default_model_path(assets_dir: Path | None = None) -> str:
-    """The shared int8 COCO model when it is on disk, else a name Ultralytics can fetch."""
+    """The shared int8 COCO model (an OpenVINO folder) when it is on disk, else a name Ultralytics can fetch."""
     candidate = Path(assets_dir or current_assets_dir()) / DEFAULT_MODEL_FILE
-    return str(candidate) if candidate.is_file() else FALLBACK_MODEL
+    return str(candidate) if (candidate / "metadata.yaml").is_file() else FALLBACK_MODEL
 
 
 def expand_file(manifest: ModelManifest, manifest_file: Path | None = None) -> str:
@@ -166,8 +169,12 @@ def read_metadata(weights: str | Path, load: bool = True) -> tuple[list[str], in
     os.environ.setdefault("YOLO_OFFLINE", "1")
     from ultralytics import YOLO
 
+    from models.loading import ModelLoadError, loadable_path
+
     try:
-        return _names_list(YOLO(str(weights), task="detect").names), None
+        return _names_list(YOLO(loadable_path(str(weights)), task="detect").names), None
+    except ModelLoadError as exc:
+        raise LabelsUnavailable(str(exc)) from None
     except Exception as exc:  # Ultralytics raises many kinds for a bad or missing file
         raise LabelsUnavailable(f"{weights}: cannot read labels: {exc}") from exc
 

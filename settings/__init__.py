@@ -29,6 +29,7 @@ DEMO_CONFIG = PROJECT_ROOT / "config" / "demo.yaml"
 
 ENV_OVERRIDES: dict[str, tuple[str, ...]] = {
     "STREETWATCH_MODEL": ("detector", "model"),
+    "STREETWATCH_DEVICE": ("detector", "device"),
     "REDIS_URL": ("bus", "redis_url"),
     "DATABASE_URL": ("api", "database_url"),
     "STREETWATCH_MEDIA_DIR": ("media_dir",),

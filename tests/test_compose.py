@@ -53,3 +53,51 @@ def test_worker_can_scale(compose: dict[str, Any]) -> None:
     worker = compose["services"]["worker"]
     assert "container_name" not in worker
     assert not worker.get("ports")
+
+
+@pytest.fixture(scope="module")
+def compose_gpu() -> dict[str, Any]:
+    tool = require_tool("docker-compose", "it validates docker-compose.yml")
+    result = subprocess.run(
+        [tool, "--profile", "gpu", "-f", "docker-compose.yml", "config"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return yaml.safe_load(result.stdout)
+
+
+def test_state_survives_a_restart(compose: dict[str, Any]) -> None:
+    redis, postgres = compose["services"]["redis"], compose["services"]["postgres"]
+    assert "--appendonly" in redis["command"] and redis["command"][redis["command"].index("--appendonly") + 1] == "yes"
+    assert ("redisdata", "/data") in _sources_and_targets(redis)
+    assert ("pgdata", "/var/lib/postgresql/data") in _sources_and_targets(postgres)
+    assert {"media", "pgdata", "redisdata"} <= set(compose["volumes"])
+
+
+def test_health_checks_restarts_and_pinned_images(compose: dict[str, Any]) -> None:
+    services = compose["services"]
+    assert "/api/health/ready" in " ".join(services["api"]["healthcheck"]["test"])
+    assert services["worker"]["depends_on"]["api"]["condition"] == "service_healthy"  # migrations done
+    for name, service in services.items():
+        assert service["restart"] == "unless-stopped", name
+        assert not service.get("healthcheck", {}).get("disable"), name
+        image = service["image"]
+        assert ":" in image and not image.endswith(":latest"), f"{name}: image {image} is not pinned"
+
+
+def test_the_gpu_worker_is_behind_a_profile_and_reserves_the_gpu(
+    compose: dict[str, Any], compose_gpu: dict[str, Any]
+) -> None:
+    # `up` alone starts CPU workers only (`config` lists profiled services too, with their profile)
+    assert not compose["services"]["worker"].get("profiles")
+    gpu = compose_gpu["services"]["worker-gpu"]
+    assert gpu["profiles"] == ["gpu"] and gpu["build"]["args"]["VARIANT"] == "gpu"
+    [device] = gpu["deploy"]["resources"]["reservations"]["devices"]
+    assert device["driver"] == "nvidia" and "gpu" in device["capabilities"]
+    assert gpu["environment"]["STREETWATCH_DEVICE"] == "0"
+    assert (
+        gpu["environment"]["STREETWATCH_SHARD"] == compose_gpu["services"]["worker"]["environment"]["STREETWATCH_SHARD"]
+    )  # one pool of shard claims

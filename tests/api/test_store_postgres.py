@@ -21,3 +21,23 @@ def test_many_places_each_open_their_case_and_episodes_at_one_place_merge(postgr
         assert store.count() == 12
     finally:
         engine.dispose()
+
+
+def test_api_replicas_starting_together_migrate_one_after_the_other(postgres_url: str):
+    """Kubernetes starts every API replica at once; each runs the migrations on start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from sqlalchemy import inspect, text
+
+    engines = [make_engine(postgres_url) for _ in range(4)]
+    try:
+        with ThreadPoolExecutor(len(engines)) as pool:
+            failures = [f.exception() for f in [pool.submit(migrate, e) for e in engines]]
+        assert failures == [None] * len(engines)
+        with engines[0].connect() as connection:
+            versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+        assert len(versions) == 1  # one head, written once
+        assert "cases" in inspect(engines[0]).get_table_names()
+    finally:
+        for engine in engines:
+            engine.dispose()

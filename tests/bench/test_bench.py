@@ -111,3 +111,37 @@ def test_detect_bench_compares_our_detector_with_raw_ultralytics() -> None:
 def test_ffmpeg_is_there_in_ci() -> None:
     """The decode benchmark's reference must not quietly vanish from CI."""
     require_tool("ffmpeg", "the decode benchmark's reference")
+
+
+def test_runtimes_bench_puts_every_runtime_on_the_same_frames() -> None:
+    from bench.runtimes import render as render_runtimes
+    from bench.runtimes import run_runtimes_bench
+
+    pytest.importorskip("openvino")
+    report = run_runtimes_bench(RESIDENTIAL, frames=8, repeats=1)
+    views = [(r.view, r.model, r.runtime, r.batch) for r in report.rows]
+    assert ("predict", "yolo11n-int8-640", "openvino", 1) in views
+    assert ("raw", "yolov8n-int8-640", "openvino", 1) in views  # the same ONNX file under both runtimes
+    assert [r.batch for r in report.rows if r.view == "batch"] == [1, 2, 4, 8]
+    for view in ("predict", "raw", "batch"):
+        first = next(r for r in report.rows if r.view == view)
+        assert first.cpu_vs_default.median == 1  # each view's ratios are to its first row
+    assert all(r.cpu_ms_per_frame.median > 0 and r.cpu_vs_default.median > 0 for r in report.rows)
+    # A batch is the same network on the same frames: the outputs must not change at all.
+    assert report.batch_max_abs_diff == {1: 0.0, 2: 0.0, 4: 0.0, 8: 0.0}
+    predicted = [r for r in report.rows if r.view == "predict"]
+    assert all(r.cars and r.cars <= r.boxes for r in predicted)  # parked cars on every frame
+    assert "| batch |" in render_runtimes(report, markdown=True)
+
+
+def test_replay_bench_replays_the_same_clip_with_each_model() -> None:
+    from bench.replay_cost import render as render_replay
+    from bench.replay_cost import run_replay_cost
+
+    clip = ASSETS / "video" / "night-wet-square-240p.mp4"
+    model = str(ASSETS / "weights" / "yolo11n-coco-int8-320.onnx")
+    report = run_replay_cost([model, model], clip, repeats=1)
+    first, second = report.models
+    assert first.frames == second.frames > 0 and first.episodes == second.episodes  # same model, same run
+    assert first.cpu_vs_first.median == 1 and second.cpu_vs_first.median > 0
+    assert "analysed frames" in render_replay(report, markdown=True)

@@ -73,7 +73,7 @@ def test_a_label_mapped_to_nothing_is_dropped(bus: np.ndarray, singles: dict[str
 
 def test_single_model_key_still_works():
     assert DetectorConfig.model_validate({"model": COCO_320}).models[0].path == COCO_320
-    assert DetectorConfig().model == COCO_640  # the shared default
+    assert DetectorConfig().model == str(ASSETS / "weights" / "yolo11n-coco-int8-openvino")  # the shared default
     both = DetectorConfig.model_validate(
         {"model": COCO_320, "models": [{"path": COCO_640, "manifest": "city.yaml", "label_map": {"a": "b"}}, COCO_640]})
     first = both.models[0]

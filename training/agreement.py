@@ -51,8 +51,9 @@ def clip_frames(path: Path | str, every: int) -> Iterator[np.ndarray]:
                 yield frame.to_ndarray(format="bgr24")
 
 
-def shared_frames(assets: Path, every: int, clips: Sequence[str] | None = None,
-                  images: bool = True) -> Iterator[tuple[str, np.ndarray]]:
+def shared_frames(
+    assets: Path, every: int, clips: Sequence[str] | None = None, images: bool = True
+) -> Iterator[tuple[str, np.ndarray]]:
     """(source name, BGR frame) over the shared clips (every N-th frame) and, optionally, the shared images."""
     import cv2
 
@@ -80,8 +81,9 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return inter / np.maximum(area_a[:, None] + area_b[None, :] - inter, 1e-9)
 
 
-def match(a_boxes: np.ndarray, a_cls: np.ndarray, b_boxes: np.ndarray, b_cls: np.ndarray,
-          threshold: float = 0.5) -> list[float]:
+def match(
+    a_boxes: np.ndarray, a_cls: np.ndarray, b_boxes: np.ndarray, b_cls: np.ndarray, threshold: float = 0.5
+) -> list[float]:
     """Greedy one-to-one matches of same-class boxes with IoU >= threshold, best first; their IoUs."""
     iou = iou_matrix(a_boxes, b_boxes)
     if iou.size:
@@ -121,9 +123,14 @@ class Agreement:
 
     def summary(self) -> dict[str, float | int]:
         out = {k: v for k, v in asdict(self).items() if k not in ("ms_a", "ms_b", "iou_sum")}
-        return {**out, "share_of_a": round(self.share_of_a, 4), "share_of_b": round(self.share_of_b, 4),
-                "mean_iou": round(self.mean_iou, 4), "median_ms_a": round(_median(self.ms_a), 1),
-                "median_ms_b": round(_median(self.ms_b), 1)}
+        return {
+            **out,
+            "share_of_a": round(self.share_of_a, 4),
+            "share_of_b": round(self.share_of_b, 4),
+            "mean_iou": round(self.mean_iou, 4),
+            "median_ms_a": round(_median(self.ms_a), 1),
+            "median_ms_b": round(_median(self.ms_b), 1),
+        }
 
 
 def _median(values: list[float]) -> float:
@@ -137,8 +144,14 @@ def predict(model: Any, frame: np.ndarray, conf: float, imgsz: int) -> tuple[np.
     return data[:, :4], data[:, 5].astype(int), float(result.speed.get("inference", 0.0))
 
 
-def agreement(model_a: Any, model_b: Any, frames: Iterator[tuple[str, np.ndarray]], conf: float = 0.25,
-              imgsz: int = 640, threshold: float = 0.5) -> Agreement:
+def agreement(
+    model_a: Any,
+    model_b: Any,
+    frames: Iterator[tuple[str, np.ndarray]],
+    conf: float = 0.25,
+    imgsz: int = 640,
+    threshold: float = 0.5,
+) -> Agreement:
     """Run both models on every frame and count matched boxes (A: the reference, e.g. the int8 export)."""
     result = Agreement()
     for _name, frame in frames:
@@ -173,8 +186,12 @@ def false_boxes(model: Any, assets: Path, every: int, conf: float, imgsz: int) -
             out[name] = {"frames": frames, "boxes": boxes, "per_frame": round(boxes / frames, 4)}
     frames = sum(int(v["frames"]) for v in out.values())
     boxes = sum(int(v["boxes"]) for v in out.values())
-    out["all"] = {"frames": frames, "boxes": boxes, "per_frame": round(boxes / frames, 4) if frames else 0.0,
-                  "median_ms": round(_median(timings), 1)}
+    out["all"] = {
+        "frames": frames,
+        "boxes": boxes,
+        "per_frame": round(boxes / frames, 4) if frames else 0.0,
+        "median_ms": round(_median(timings), 1),
+    }
     return out
 
 

@@ -202,3 +202,31 @@ def rebuild(
 def _imgsz(meta: dict[str, str]) -> int:
     value = ast.literal_eval(meta.get("imgsz", "640"))
     return int(value[0] if isinstance(value, list | tuple) else value)
+
+
+def rebuild_and_check(
+    onnx_path: Path, out: Path, assets: Path, every: int = 10, export_onnx: bool = False
+) -> dict[str, Any]:
+    """The `streetwatch models rebuild` work: rebuild (BatchNorm statistics from the shared frames), then
+    compare with the int8 source on every `every`-th frame of the shared clips and images."""
+    from training.agreement import agreement, shared_frames
+
+    calibration = [frame for _, frame in shared_frames(assets, 60)]
+    weights = rebuild(onnx_path, out, calibration)
+    result: dict[str, Any] = {"weights": str(weights)}
+    if export_onnx:
+        result["onnx"] = str(export_dynamic_onnx(weights))
+    if every > 0:
+        from ultralytics import YOLO
+
+        int8 = YOLO(str(onnx_path), task="detect")
+        float_model = YOLO(str(weights), task="detect")
+        result["agreement"] = agreement(int8, float_model, shared_frames(assets, every)).summary()
+    return result
+
+
+def export_dynamic_onnx(weights: Path, imgsz: int = 640) -> Path:
+    """The rebuilt model as float ONNX with a dynamic batch axis (one call for many cameras), manifest beside it."""
+    from training.trainer import export
+
+    return export(weights, "onnx", imgsz=imgsz)

@@ -66,10 +66,12 @@ def convert_dataset(source: Path, out: Path) -> Path:
     """Boxes for every polygon, both trash-bag classes as `garbage_bag`; images linked, not copied."""
     if not (source / "data.yaml").is_file():
         raise FileNotFoundError(f"{source}: no data.yaml; is STREETWATCH_ASSETS right?")
+    data: dict[str, Any] = {}
     for split, folder in SPLITS.items():
         images, labels = source / folder / "images", source / folder / "labels"
         if not images.is_dir():
             continue
+        data[split] = f"images/{split}"
         out_images, out_labels = out / "images" / split, out / "labels" / split
         out_images.mkdir(parents=True, exist_ok=True)
         out_labels.mkdir(parents=True, exist_ok=True)
@@ -81,7 +83,7 @@ def convert_dataset(source: Path, out: Path) -> Path:
             lines = label.read_text(encoding="utf-8").splitlines() if label.is_file() else []
             boxes = [b for b in (polygon_to_box(line) for line in lines) if b]
             (out_labels / f"{image.stem}.txt").write_text("".join(f"{b}\n" for b in boxes), encoding="utf-8")
-    data = {"train": "images/train", "val": "images/val", "test": "images/test", "names": {0: LABEL}}
+    data["names"] = {0: LABEL}
     data_yaml = out / "data.yaml"
     data_yaml.write_text(
         f"# Boxes from {source}'s polygons; {ATTRIBUTION}\n" + yaml.safe_dump(data, sort_keys=False), encoding="utf-8"
@@ -185,11 +187,11 @@ def ship_model(onnx: Path, report: dict[str, Any]) -> Path:
 
     SHIP_WEIGHTS.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(onnx, SHIP_WEIGHTS)
-    SHIP_MANIFEST.write_text(manifest_text(report), encoding="utf-8")
+    SHIP_MANIFEST.write_text(manifest_text(report, SHIP_WEIGHTS), encoding="utf-8")
     return SHIP_MANIFEST
 
 
-def manifest_text(report: dict[str, Any]) -> str:
+def manifest_text(report: dict[str, Any], weights: Path) -> str:
     """The shipped manifest, its figures both in YAML comments (for people) and in `metrics` (for tools)."""
     v, street, preset = report["validation"], report["street_false_boxes"], report["preset"]
     per_clip = ", ".join(f"{k} {s['per_frame']}" for k, s in street.items() if k != "all")
@@ -206,7 +208,7 @@ def manifest_text(report: dict[str, Any]) -> str:
         imgsz=preset["imgsz"],
         labels=[LABEL],
         label_map={},
-        sha256=sha256_of(SHIP_WEIGHTS),
+        sha256=sha256_of(weights),
         metrics=metrics,
         source=f"trained by `{COMMAND}` at commit {report['commit']}, from YOLOv8n rebuilt in float from "
         f"the shared yolov8n-coco-int8-640.onnx (streetwatch models rebuild); data: {ATTRIBUTION}",

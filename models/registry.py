@@ -97,6 +97,17 @@ def shipped_manifests() -> tuple[tuple[Path, ModelManifest], ...]:
     return tuple((p, load_manifest(p)) for p in sorted(SHIPPED_MANIFESTS.glob("*.yaml")))
 
 
+def shipped_manifest_path(manifest: str) -> str:
+    """A bare name such as `garbage-bag-yolov8n` as the path of that shipped manifest; any other value as it is.
+
+    So a configuration names a model that ships with StreetWatch without knowing where it is installed.
+    """
+    if "/" in manifest or "\\" in manifest or manifest.endswith((".yaml", ".yml")) or Path(manifest).exists():
+        return manifest
+    candidate = SHIPPED_MANIFESTS / f"{manifest}.yaml"
+    return str(candidate) if candidate.is_file() else manifest
+
+
 def _same_path(a: str, b: str) -> bool:
     pa, pb = Path(a), Path(b)
     if not (pa.exists() and pb.exists()):

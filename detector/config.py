@@ -33,6 +33,12 @@ class ModelSpec(BaseModel):
     label_map: dict[str, str] = Field(default_factory=dict, description="Model label -> evidence label.")
     imgsz: int | None = Field(None, ge=32, le=4096, description="Inference size for this model.")
     confidence: float | None = Field(None, ge=0.0, le=1.0, description="Lowest score kept for this model.")
+    drop_inside: list[str] = Field(
+        default_factory=list,
+        description="Evidence labels of the other models (person, car, ...): this model's boxes lying mostly "
+        "inside one of theirs are dropped. A garbage-bag model's false boxes are mostly people and vehicles.",
+    )
+    drop_inside_share: float = Field(0.5, gt=0.0, le=1.0, description="Share of a box's area inside to drop it.")
 
     @model_validator(mode="before")
     @classmethod

@@ -204,3 +204,46 @@ def time_model(model: Any, frames: Sequence[np.ndarray], imgsz: int, conf: float
         model.predict(frame, imgsz=imgsz, conf=conf, verbose=False)
         times.append((time.perf_counter() - start) * 1000)
     return _median(times)
+
+
+def beside_coco(
+    coco: str,
+    model: str,
+    assets: Path,
+    valid: list[tuple[np.ndarray, np.ndarray]],
+    every: int,
+    confs: Sequence[float],
+    drop_inside: Sequence[str],
+) -> dict[str, dict[str, float]]:
+    """A one-label model run as a second model beside COCO, through the Detector, its boxes inside COCO's
+    `drop_inside` boxes dropped: false boxes per street frame and precision/recall on `valid` (image,
+    xyxy ground truth) at each confidence in `confs`."""
+    from detector import Detector, DetectorConfig
+
+    spec = {"path": model, "confidence": min(confs), "drop_inside": list(drop_inside)}
+    detector = Detector(DetectorConfig(models=[{"path": coco}, spec]))
+    label = detector.models[1].evidence_labels[0]
+
+    def own(image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        dets = detector.detect([image])[0]
+        mine = dets.labels == label
+        return dets.xyxy[mine], dets.confidence[mine]
+
+    street = [own(frame)[1] for _, frame in shared_frames(assets, every, images=False)]
+    found = [(own(image), truth) for image, truth in valid]
+    out: dict[str, dict[str, float]] = {}
+    for conf in confs:
+        false = sum(int((c >= conf).sum()) for c in street)
+        tp = fp = truths = 0
+        for (boxes, scores), truth in found:
+            kept = boxes[scores >= conf]
+            hits = len(match(kept, np.zeros(len(kept)), truth, np.zeros(len(truth))))
+            tp, fp, truths = tp + hits, fp + len(kept) - hits, truths + len(truth)
+        out[f"{conf:g}"] = {
+            "street_frames": len(street),
+            "street_false_boxes": false,
+            "street_per_frame": round(false / max(len(street), 1), 4),
+            "valid_precision": round(tp / max(tp + fp, 1), 4),
+            "valid_recall": round(tp / max(truths, 1), 4),
+        }
+    return out

@@ -68,3 +68,16 @@ def test_coverage_lists_garbage_beside_coco(tmp_path: Path):
     assert garbage["sources"] == [{"model": "garbage-bag-yolov8n", "primary": ["garbage_bag"], "proxy": []}]
     assert report["models"][0]["name"] == "yolov8n-coco-int8-640"  # the COCO model is untouched
     assert report["models"][1]["manifest"] == str(MANIFEST)  # a bare name is the shipped manifest
+
+
+def test_boxes_inside_another_models_people_and_vehicles_are_dropped():
+    import numpy as np
+
+    from detector.detections import Detections
+    from detector.yolo import _drop_inside, _Loaded
+
+    bags = Detections(np.array([[10, 10, 20, 20], [100, 100, 120, 120]]), np.array([0.6, 0.7]), ["garbage_bag"] * 2)
+    coco = Detections(np.array([[0, 0, 50, 50], [95, 95, 200, 200]]), np.array([0.9, 0.9]), ["person", "bench"])
+    loaded = _Loaded(None, None, np.array(["garbage_bag"]), {}, frozenset({"person", "car"}), 0.5)  # type: ignore[arg-type]
+    kept = _drop_inside(bags, [coco], loaded)
+    assert kept.xyxy.tolist() == [[100, 100, 120, 120]]  # inside a person: dropped; inside a bench: kept

@@ -98,13 +98,15 @@ def shipped_manifests() -> tuple[tuple[Path, ModelManifest], ...]:
 
 
 def shipped_manifest_path(manifest: str) -> str:
-    """A bare name such as `garbage-bag-yolov8n` as the path of that shipped manifest; any other value as it is.
+    """A manifest named without `.yaml` that is no file (`garbage-bag-yolov8n`, or the configuration's folder
+    joined to it) as the path of the shipped manifest of that name; any other value as it is.
 
     So a configuration names a model that ships with StreetWatch without knowing where it is installed.
     """
-    if "/" in manifest or "\\" in manifest or manifest.endswith((".yaml", ".yml")) or Path(manifest).exists():
+    path = Path(manifest)
+    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
         return manifest
-    candidate = SHIPPED_MANIFESTS / f"{manifest}.yaml"
+    candidate = SHIPPED_MANIFESTS / f"{path.name}.yaml"
     return str(candidate) if candidate.is_file() else manifest
 
 

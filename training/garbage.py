@@ -206,6 +206,7 @@ def measure_only(assets: Path, out_dir: Path, preset: GarbagePreset, ship: bool 
     trained = {
         k: v for k, v in json.loads(previous.read_text(encoding="utf-8")).items() if k in ("commit", "train_minutes")
     }
+    trained["measured_at"] = git_commit()
     data_yaml = out_dir / "datasets" / NAME / "data.yaml"
     return measure(assets, onnx, data_yaml, preset, trained, ship)
 

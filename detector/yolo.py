@@ -41,7 +41,9 @@ class Detector:
 
     Labels in the merged `Detections` are evidence labels, after each model's label map. Detections
     of different models are concatenated, not de-duplicated: two models that both see cars give two
-    boxes per car, so map one model's duplicate labels to '' to drop them.
+    boxes per car, so map one model's duplicate labels to '' to drop them. A model with `drop_inside`
+    loses its boxes that lie mostly inside the other models' boxes of those labels (a garbage-bag
+    model's false bags on people and vehicles).
     """
 
     def __init__(self, config: DetectorConfig) -> None:

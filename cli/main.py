@@ -13,7 +13,7 @@ import typer
 
 from cli.bench_command import bench_command
 from cli.eval_command import eval_command
-from cli.models_command import models_command
+from cli.models_command import models_app
 from cli.train_command import dataset_command, export_command, train_command
 from cli.users_command import users_app
 from cli.zones_command import zones_app
@@ -230,7 +230,7 @@ def demo(
 # Commands for testers and model owners, each in its own module.
 app.command(name="eval")(eval_command)
 app.command(name="bench")(bench_command)
-app.command(name="models")(models_command)
+app.add_typer(models_app, name="models")
 app.command(name="dataset")(dataset_command)
 app.command(name="train")(train_command)
 app.command(name="export")(export_command)

@@ -1,7 +1,8 @@
 """`streetwatch models`: which of the seven classes the configured models cover, and which they do not.
 
 Read from manifests and model metadata; nothing runs. An operator checks this after plugging in a
-model, before trusting that a class is watched.
+model, before trusting that a class is watched. `streetwatch models rebuild` makes the float YOLOv8n
+that training starts from out of the shared int8 export (the float original is not on these machines).
 """
 
 from __future__ import annotations
@@ -17,14 +18,24 @@ from worker.zone_evidence import scene_details
 from zones.classes import Coverage
 from zones.coverage import COVERAGE_ZH, ClassCoverage, CoverageReport, coverage_for_config
 
+models_app = typer.Typer(
+    add_completion=False,
+    invoke_without_command=True,
+    help="List the configured models and which problem classes they cover; `rebuild` makes the float model.",
+)
 
+
+@models_app.callback()
 def models_command(
+    ctx: typer.Context,
     config: Annotated[
         Path, typer.Option("--config", "-c", help="YAML configuration (cameras, zones, rules, settings).")
     ] = DEMO_CONFIG,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """List the configured models and which problem classes they cover (未覆盖 = no rule will raise it)."""
+    if ctx.invoked_subcommand is not None:
+        return
     try:
         settings = load_config(config)
     except ConfigError as exc:
@@ -48,6 +59,50 @@ def _heads(settings):  # type: ignore[no-untyped-def]
         return read_heads(redis_client(settings.bus.redis_url, socket_timeout=2), settings.bus)
     except (redis.RedisError, OSError):
         return []
+
+
+@models_app.command("rebuild")
+def rebuild_command(
+    source: Annotated[str, typer.Option(help="Where the weights come from: onnx (the shared int8 export).")] = "onnx",
+    onnx: Annotated[
+        Path | None, typer.Option(help="The int8 ONNX export; the shared yolov8n-coco-int8-640.onnx by default.")
+    ] = None,
+    out: Annotated[Path, typer.Option("--out", "-o", help="The float checkpoint to write.")] = Path(
+        "var/models/yolov8n-float.pt"
+    ),
+    check: Annotated[
+        int, typer.Option(help="Compare with the int8 model on every N-th frame of the shared clips (0: skip).")
+    ] = 10,
+    export_onnx: Annotated[
+        bool, typer.Option("--export-onnx", help="Also export the float model to ONNX with a dynamic batch.")
+    ] = False,
+) -> None:
+    """Rebuild a float YOLOv8n (.pt, COCO names) from the shared int8 ONNX export, for fine-tuning."""
+    if source != "onnx":
+        typer.echo(f"错误 error: unknown source {source!r}; only onnx is supported", err=True)
+        raise typer.Exit(2)
+    from models.registry import current_assets_dir
+    from training.rebuild import RebuildError, rebuild_and_check
+
+    assets = current_assets_dir()
+    onnx_path = onnx or assets / "weights" / "yolov8n-coco-int8-640.onnx"
+    if not onnx_path.is_file():
+        typer.echo(f"错误 error: {onnx_path}: int8 export not found (set STREETWATCH_ASSETS)", err=True)
+        raise typer.Exit(2)
+    try:
+        result = rebuild_and_check(onnx_path, out, assets, check, export_onnx)
+    except RebuildError as exc:
+        typer.echo(f"错误 error: {exc}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"浮点模型 float model: {result['weights']}")
+    if result.get("onnx"):
+        typer.echo(f"导出 exported (dynamic batch): {result['onnx']}")
+    if result.get("agreement"):
+        a = result["agreement"]
+        typer.echo(f"与 int8 一致 agreement with int8 on {a['frames']} frames (IoU>=0.5, same class): "
+                   f"{a['share_of_a']:.1%} of int8 boxes ({a['boxes_a']}), {a['share_of_b']:.1%} of float boxes "
+                   f"({a['boxes_b']}), mean IoU {a['mean_iou']:.3f}; median inference {a['median_ms_a']} ms int8, "
+                   f"{a['median_ms_b']} ms float")
 
 
 def render(report: CoverageReport) -> str:

@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models import default_model_path
 from models.manifest import load_manifest
-from models.registry import ModelInfo, expand_file, resolve_model, unique_names
+from models.registry import ModelInfo, expand_file, resolve_model, shipped_manifest_path, unique_names
 
 
 class ModelSpec(BaseModel):
@@ -28,10 +28,17 @@ class ModelSpec(BaseModel):
         "Empty: the manifest's file, else the shared default model.",
     )
     manifest: str | None = Field(None, description="Manifest YAML; relative paths are from the working "
-                                 "directory, so write ${CONFIG_DIR}/... for one beside the configuration.")
+                                 "directory, so write ${CONFIG_DIR}/... for one beside the configuration. "
+                                 "A bare name (garbage-bag-yolov8n) names a manifest shipped in models/manifests.")
     label_map: dict[str, str] = Field(default_factory=dict, description="Model label -> evidence label.")
     imgsz: int | None = Field(None, ge=32, le=4096, description="Inference size for this model.")
     confidence: float | None = Field(None, ge=0.0, le=1.0, description="Lowest score kept for this model.")
+    drop_inside: list[str] = Field(
+        default_factory=list,
+        description="Evidence labels of the other models (person, car, ...): this model's boxes lying mostly "
+        "inside one of theirs are dropped. A garbage-bag model's false boxes are mostly people and vehicles.",
+    )
+    drop_inside_share: float = Field(0.5, gt=0.0, le=1.0, description="Share of a box's area inside to drop it.")
 
     @model_validator(mode="before")
     @classmethod
@@ -42,6 +49,7 @@ class ModelSpec(BaseModel):
     def _fill_path(self) -> ModelSpec:
         """Read the named manifest now, so that a bad one is a configuration error on load."""
         if self.manifest:
+            self.manifest = shipped_manifest_path(self.manifest)
             manifest = load_manifest(self.manifest)
             if not self.path:
                 self.path = expand_file(manifest, Path(self.manifest))

@@ -42,6 +42,8 @@ class _Loaded:
     model: Any  # ultralytics.YOLO
     evidence: np.ndarray  # class index -> evidence label ('' = dropped)
     predict_kwargs: dict[str, object]
+    drop_inside: frozenset[str] = frozenset()
+    drop_inside_share: float = 0.5
 
 
 class Detector:
@@ -49,7 +51,9 @@ class Detector:
 
     Labels in the merged `Detections` are evidence labels, after each model's label map. Detections
     of different models are concatenated, not de-duplicated: two models that both see cars give two
-    boxes per car, so map one model's duplicate labels to '' to drop them.
+    boxes per car, so map one model's duplicate labels to '' to drop them. A model with `drop_inside`
+    loses its boxes that lie mostly inside the other models' boxes of those labels (a garbage-bag
+    model's false bags on people and vehicles).
     """
 
     def __init__(self, config: DetectorConfig) -> None:
@@ -85,7 +89,7 @@ class Detector:
         if info.imgsz:
             kwargs["imgsz"] = info.imgsz
         evidence = np.array([info.evidence_label(label) for label in info.labels], dtype=object)
-        return _Loaded(info, model, evidence, kwargs)
+        return _Loaded(info, model, evidence, kwargs, frozenset(spec.drop_inside), spec.drop_inside_share)
 
     @property
     def labels(self) -> set[str]:
@@ -103,6 +107,12 @@ class Detector:
         per_model = [self._run(loaded, images) for loaded in self._loaded]
         if len(per_model) == 1:
             return per_model[0]
+        for m, loaded in enumerate(self._loaded):
+            if loaded.drop_inside:
+                per_model[m] = [
+                    _drop_inside(dets, [other[i] for k, other in enumerate(per_model) if k != m], loaded)
+                    for i, dets in enumerate(per_model[m])
+                ]
         return [_merge([dets[i] for dets in per_model]) for i in range(len(images))]
 
     def _run(self, loaded: _Loaded, images: list[np.ndarray]) -> list[Detections]:
@@ -118,6 +128,21 @@ def _to_detections(result: Any, evidence: np.ndarray) -> Detections:
     labels = evidence[data[:, 5].astype(int)]
     keep = labels != ""
     return Detections(data[keep, :4], data[keep, 4], labels[keep])
+
+
+def _drop_inside(dets: Detections, others: list[Detections], loaded: _Loaded) -> Detections:
+    """Drop `dets` boxes whose area lies mostly inside another model's box of a `drop_inside` label."""
+    covers = [o.xyxy[np.isin(o.labels, list(loaded.drop_inside))] for o in others if len(o)]
+    covers = [c for c in covers if len(c)]
+    if not len(dets) or not covers:
+        return dets
+    outer = np.concatenate(covers)
+    tl = np.maximum(dets.xyxy[:, None, :2], outer[None, :, :2])
+    br = np.minimum(dets.xyxy[:, None, 2:], outer[None, :, 2:])
+    inside = np.prod(np.clip(br - tl, 0, None), axis=2)
+    area = np.maximum(np.prod(dets.xyxy[:, 2:] - dets.xyxy[:, :2], axis=1), 1e-9)
+    keep = (inside / area[:, None]).max(axis=1) < loaded.drop_inside_share
+    return dets if keep.all() else dets[np.flatnonzero(keep)]
 
 
 def _merge(parts: list[Detections]) -> Detections:

@@ -33,6 +33,9 @@ class ModelManifest(BaseModel):
     source: str | None = None
     licence: str | None = None
     description: str | None = None
+    metrics: dict[str, float] | None = Field(
+        None, description="Measured figures (mAP50, false boxes per frame, ...), written by the command that made it."
+    )
 
     def evidence_label(self, label: str) -> str:
         return self.label_map.get(label, label)

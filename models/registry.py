@@ -100,6 +100,19 @@ def shipped_manifests() -> tuple[tuple[Path, ModelManifest], ...]:
     return tuple((p, load_manifest(p)) for p in sorted(SHIPPED_MANIFESTS.glob("*.yaml")))
 
 
+def shipped_manifest_path(manifest: str) -> str:
+    """A manifest named without `.yaml` that is no file (`garbage-bag-yolov8n`, or the configuration's folder
+    joined to it) as the path of the shipped manifest of that name; any other value as it is.
+
+    So a configuration names a model that ships with StreetWatch without knowing where it is installed.
+    """
+    path = Path(manifest)
+    if path.suffix.lower() in (".yaml", ".yml") or path.exists():
+        return manifest
+    candidate = SHIPPED_MANIFESTS / f"{path.name}.yaml"
+    return str(candidate) if candidate.is_file() else manifest
+
+
 def _same_path(a: str, b: str) -> bool:
     pa, pb = Path(a), Path(b)
     if not (pa.exists() and pb.exists()):

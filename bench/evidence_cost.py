@@ -2,9 +2,9 @@
 
 One camera's analysed frames (a shared clip at 2 frames/s) go through what a worker does per frame: detect,
 track, zones and rules. The same frames run twice per round, alternating which goes first: once without
-zone-level evidence, once with the segmenter at its default rate (one analysed frame in 30) and a trained
-zone classifier on every zone (one frame in 10). The frame count is a multiple of 30, so both rates fire their
-exact share. CPU time is this process's (all threads), which is what a camera costs a shared worker.
+zone-level evidence, once with the segmenter and a trained zone classifier on every zone at their default
+rates. The frame count is rounded to a multiple of the segmenter's rate, so both rates fire their exact share.
+CPU time is this process's (all threads), which is what a camera costs a shared worker.
 
 Run:  streetwatch bench evidence [--clip CLIP] [--repeats 3]
 """
@@ -81,17 +81,18 @@ def _round(detector: Detector, camera: CameraConfig, images: list[np.ndarray], w
     return time.process_time() - started, source.segmented, source.scored
 
 
-def measure_evidence_cost(clip: Path | None = None, frames: int = 90, repeats: int = 3,
+def measure_evidence_cost(clip: Path | None = None, frames: int = 120, repeats: int = 3,
                           progress: Callable[[str], None] = lambda _m: None) -> EvidenceCost:
     clip = clip or current_assets_dir() / "video" / "residential-street-parked-cars.mp4"
-    frames = max(30, frames - frames % 30)
+    every = SceneEvidenceConfig().every_n_frames
+    frames = max(every, frames - frames % every)
     images = load_frames(clip, frames, fps=2.0)
     height, width = images[0].shape[:2]
     if (width, height) != (640, 360):
         images = [cv2.resize(image, (640, 360)) for image in images]
     camera = CameraConfig(id="bench", source={"url": str(clip), "analysis_fps": 2.0}, zones=ZONES)
     detector = Detector(DetectorConfig())
-    _round(detector, camera, images[:30], True)  # warm-up: models loaded, caches filled
+    _round(detector, camera, images[:every], True)  # warm-up: models loaded, caches filled
     without, with_, segmented, scored = [], [], 0, 0
     for index in range(repeats):
         order = (False, True) if index % 2 == 0 else (True, False)
@@ -116,7 +117,8 @@ def render(report: EvidenceCost) -> str:
         "| per analysed frame | CPU ms (median, low-high) | × without |",
         "|---|---|---|",
         f"| detect + track + rules | {report.cpu_ms_per_frame_without.fmt(1)} | 1.00 |",
-        f"| + segmenter (1 in 30) + zone classifiers (1 in 10) | {report.cpu_ms_per_frame_with.fmt(1)} | "
+        f"| + segmenter (1 in {SceneEvidenceConfig().every_n_frames}) + zone classifiers (1 in "
+        f"{ClassifierConfig().every_n_frames}) | {report.cpu_ms_per_frame_with.fmt(1)} | "
         f"{1 + report.added:.2f} |",
         "",
         f"Added: {report.added:+.0%} of the camera's CPU time.",

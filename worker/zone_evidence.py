@@ -35,8 +35,9 @@ class SceneEvidenceConfig(BaseModel):
     enabled: bool = Field(True, description="Run the segmenter where zones watch water, garbage, bins, vending.")
     segmenter: SceneConfig = Field(default_factory=SceneConfig, description="The 150-class variant: the 32-class "
                                    "one is cheaper but has no awnings, stalls, bags, boxes or ashcans.")
-    every_n_frames: int = Field(30, ge=1, le=10_000, description="One analysed frame in N is segmented (every "
-                                "15 s at 2 analysed frames/s: these problems change over minutes).")
+    every_n_frames: int = Field(60, ge=1, le=10_000, description="One analysed frame in N is segmented (every "
+                                "30 s at 2 analysed frames/s: these problems change over minutes, and a segmentation "
+                                "costs about five detections; docs/performance.md).")
 
 
 class ClassifierConfig(BaseModel):
@@ -44,7 +45,8 @@ class ClassifierConfig(BaseModel):
 
     enabled: bool = Field(True, description="Score zones that have a trained head (labels from the centre).")
     encoder: EncoderConfig = Field(default_factory=EncoderConfig)
-    every_n_frames: int = Field(10, ge=1, le=10_000, description="One analysed frame in N is scored (per head).")
+    every_n_frames: int = Field(30, ge=1, le=10_000, description="One analysed frame in N is scored (each zone "
+                                "with a head: one embedding of its crop, whatever number of classes it scores).")
     retrain: RetrainPolicy = Field(default_factory=RetrainPolicy)
     heads_dir: str | None = Field(None, description="Where a worker keeps its trained heads (default "
                                   "`<media_dir>/heads`); they are used from the next start before any label arrives.")

@@ -32,7 +32,7 @@ def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:
 
 def concrete(path: str) -> str:
     """A path with every parameter filled by a value that passes its own validation."""
-    path = path.replace("{relative:path}", "evidence/none.jpg")
+    path = path.replace("{relative:path}", "evidence/none.jpg").replace("{job_id:whatif_job}", "0" * 32)
     return re.sub(r"\{[^}]+\}", lambda m: "viewer" if "username" in m.group(0) else (
         "cam-a" if "camera" in m.group(0) else "1"), path)
 

@@ -21,9 +21,10 @@ COCO_320 = ASSETS / "weights" / "yolo11n-coco-int8-320.onnx"
 runner = CliRunner()
 
 
-def write_config(tmp_path: Path, detector: dict) -> Path:  # type: ignore[type-arg]
+def write_config(tmp_path: Path, detector: dict, scene: bool = False) -> Path:  # type: ignore[type-arg]
+    """The detector's coverage alone unless `scene`: the segmenter covers water, garbage and bins by itself."""
     path = tmp_path / "streetwatch.yaml"
-    path.write_text(yaml.safe_dump({"detector": detector}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({"detector": detector, "scene": {"enabled": scene}}), encoding="utf-8")
     return path
 
 
@@ -67,6 +68,19 @@ def test_coco_alone_leaves_water_and_garbage_uncovered(tmp_path: Path):
         {"model": "yolov8n-coco-int8-640", "primary": [], "proxy": ["dining table", "umbrella"]}]
     assert classes["illegal_parking_motor"]["codes"]["gbt_47678_5"] == "09009"
     assert report["models"][0]["origin"] == "shipped manifest"
+
+
+def test_the_segmenter_covers_what_coco_cannot_and_says_what_was_measured(tmp_path: Path):
+    code, output = run_models(write_config(tmp_path, {"model": str(COCO_640)}, scene=True), "--json")
+    assert code == 0, output
+    report = json.loads(output)
+    classes = by_class(report)
+    assert report["uncovered"] == []
+    for name in ("standing_water", "exposed_garbage", "overflowing_bin"):
+        assert classes[name]["coverage"] == "partial"
+        [segmenter] = [z for z in classes[name]["zone_level"] if z["kind"] == "segmenter"]
+        assert "ADE20K ade20k150" in segmenter["detail"] and "docs/" in segmenter["measured"]
+    assert "recall 0.90" in classes["overflowing_bin"]["zone_level"][0]["measured"]
 
 
 def test_table_names_what_is_not_covered(tmp_path: Path):

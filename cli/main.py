@@ -12,12 +12,13 @@ from typing import Annotated, NoReturn
 import typer
 
 from cli.bench_command import bench_command
+from cli.common import load_or_exit
 from cli.eval_command import eval_command
 from cli.models_command import models_app
 from cli.train_command import dataset_command, export_command, train_command
 from cli.users_command import users_app
 from cli.zones_command import zones_app
-from settings import DEMO_CONFIG, AppConfig, ConfigError, load_config
+from settings import DEMO_CONFIG, AppConfig
 
 app = typer.Typer(
     add_completion=False,
@@ -55,14 +56,6 @@ def stop_on_signals(stop: Callable[[], None]) -> None:
     signal.signal(signal.SIGINT, handler)
 
 
-def _load(path: Path) -> AppConfig:
-    try:
-        return load_config(path)
-    except ConfigError as exc:
-        typer.echo(f"配置错误 configuration error:\n{exc}", err=True)
-        raise typer.Exit(2) from None
-
-
 @app.command()
 def replay(
     video: Annotated[Path, typer.Argument(help="Clip to replay through the whole pipeline.")],
@@ -79,7 +72,7 @@ def replay(
     from worker import replay as run_replay
 
     _setup_logging(verbose)
-    settings = _load(config)
+    settings = load_or_exit(config)
     chosen = _pick_camera(settings, camera)
     try:
         # The camera's own decoding settings, on this clip, played once as fast as possible.
@@ -147,7 +140,7 @@ def worker(
     from worker import parse_shard, select_shard
 
     _setup_logging(verbose)
-    settings = _load(config)
+    settings = load_or_exit(config)
     cameras = settings.cameras
     lease = None
     index = count = 0
@@ -202,7 +195,7 @@ def api(
     from api.app import create_app
 
     _setup_logging(verbose)
-    settings = _load(config)
+    settings = load_or_exit(config)
     application = create_app(settings.api, settings.bus, settings.media_dir, settings.detector, settings.cameras,
                              scene=settings.scene)
     # Headers are bounded (h11's 16 KiB for the request line and headers), bodies by api.max_body_bytes.
@@ -222,7 +215,7 @@ def demo(
 
     _setup_logging(verbose)
     try:
-        run_demo(_load(config), duration)
+        run_demo(load_or_exit(config), duration)
     except DetectorError as exc:
         _model_failure(exc)
 

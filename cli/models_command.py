@@ -13,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from settings import DEMO_CONFIG, ConfigError, load_config
+from cli.common import load_or_exit
+from settings import DEMO_CONFIG
 from worker.zone_evidence import scene_details
 from zones.classes import Coverage
 from zones.coverage import COVERAGE_ZH, ClassCoverage, CoverageReport, coverage_for_config
@@ -36,11 +37,7 @@ def models_command(
     """List the configured models and which problem classes they cover (未覆盖 = no rule will raise it)."""
     if ctx.invoked_subcommand is not None:
         return
-    try:
-        settings = load_config(config)
-    except ConfigError as exc:
-        typer.echo(f"配置错误 configuration error:\n{exc}", err=True)
-        raise typer.Exit(2) from None
+    settings = load_or_exit(config)
     report = coverage_for_config(settings.detector, load=True, scene=scene_details(settings.scene),
                                  heads=_heads(settings))
     typer.echo(report.model_dump_json(indent=2) if as_json else render(report))

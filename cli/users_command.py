@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from api.services.lifecycle import Role
-from settings import DEMO_CONFIG, ConfigError, load_config
+from cli.common import load_or_exit
+from settings import DEMO_CONFIG
 
 if TYPE_CHECKING:
     from api.services.users import UserError, UserStore
@@ -28,11 +29,7 @@ def _store(config: Path) -> UserStore:
     from api.db import make_engine, migrate, session_factory
     from api.services.users import UserStore
 
-    try:
-        settings = load_config(config)
-    except ConfigError as exc:
-        typer.echo(f"配置错误 configuration error:\n{exc}", err=True)
-        raise typer.Exit(2) from None
+    settings = load_or_exit(config)
     engine = make_engine(settings.api.database_url)
     migrate(engine)
     return UserStore(session_factory(engine))

@@ -17,19 +17,12 @@ import typer
 import yaml
 from pydantic import ValidationError
 
-from settings import DEMO_CONFIG, AppConfig, ConfigError, load_config
+from cli.common import load_or_exit
+from settings import DEMO_CONFIG, AppConfig
 
 zones_app = typer.Typer(no_args_is_help=True, help="区域 Zones: move them between YAML, GeoJSON and the store.")
 
 ConfigOption = Annotated[Path, typer.Option("--config", "-c", help="YAML configuration (database, cameras, Redis).")]
-
-
-def _settings(config: Path) -> AppConfig:
-    try:
-        return load_config(config)
-    except ConfigError as exc:
-        typer.echo(f"配置错误 configuration error:\n{exc}", err=True)
-        raise typer.Exit(2) from None
 
 
 def _services(settings: AppConfig):  # type: ignore[no-untyped-def]
@@ -84,7 +77,7 @@ def import_zones(
     """Each zone of the file becomes the store's newest version of it (created, or updated when it differs)."""
     from api.orm import MAP_SCOPE
 
-    settings = _settings(config)
+    settings = load_or_exit(config)
     cameras, map_zones = _read(file)
     known = {c.id for c in settings.cameras}
     unknown = sorted(set(cameras) - known)
@@ -133,7 +126,7 @@ def export_zones(
     if form not in ("yaml", "geojson"):
         typer.echo("错误 error: --format is yaml or geojson", err=True)
         raise typer.Exit(2)
-    settings = _settings(config)
+    settings = load_or_exit(config)
     store, sync = _services(settings)
     if form == "geojson":
         text = json.dumps({"type": "FeatureCollection", "features": [as_feature(z) for z in sync.map_zones()]},

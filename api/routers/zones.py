@@ -3,6 +3,8 @@ reaches the camera's worker through Redis at once. Viewers may read."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Path, Query, Request, Response
@@ -63,6 +65,17 @@ class CalibrationOut(CalibrationIn):
 
 IfMatch = Annotated[str | None, Header(description='The version edited, as the ETag gave it (`"3"`): a save on top '
                                                  "of someone else's is refused with 412 instead of undoing it.")]
+
+
+@contextmanager
+def _refusals(camera_id: str, zone_id: str) -> Iterator[None]:
+    """The store's refusals of a change to one zone, as the answers the API documents (404, 412)."""
+    try:
+        yield
+    except ZoneNotFound:
+        raise HTTPException(404, f"区域不存在 / no zone {zone_id} on {camera_id}") from None
+    except VersionConflict as exc:
+        raise HTTPException(412, str(exc)) from None
 
 
 def expected_version(if_match: str | None) -> int | None:
@@ -129,13 +142,9 @@ def update_zone(request: Request, response: Response, camera_id: CameraId, zone_
     camera_known(request, camera_id)
     if zone.id != zone_id:
         raise unprocessable(("body", "id"), f"the zone's id {zone.id!r} is not the one in the path ({zone_id!r})")
-    try:
+    with _refusals(camera_id, zone_id):
         stored = request.app.state.zone_store.update(camera_id, zone_id, zone, user.username,
                                                      expected_version=expected_version(if_match))
-    except ZoneNotFound:
-        raise HTTPException(404, f"区域不存在 / no zone {zone_id} on {camera_id}") from None
-    except VersionConflict as exc:
-        raise HTTPException(412, str(exc)) from None
     _publish(request, [camera_id])
     response.headers["ETag"] = f'"{stored.version}"'
     return ZoneOut.of(stored)
@@ -146,13 +155,9 @@ def delete_zone(request: Request, camera_id: CameraId, zone_id: ZoneId, user: Op
                 if_match: IfMatch = None) -> Response:
     """删除区域 / its open episodes end with an `end` event; the zone stays in the history."""
     camera_known(request, camera_id)
-    try:
+    with _refusals(camera_id, zone_id):
         request.app.state.zone_store.delete(camera_id, zone_id, user.username,
                                             expected_version=expected_version(if_match))
-    except ZoneNotFound:
-        raise HTTPException(404, f"区域不存在 / no zone {zone_id} on {camera_id}") from None
-    except VersionConflict as exc:
-        raise HTTPException(412, str(exc)) from None
     _publish(request, [camera_id])
     return Response(status_code=204)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -67,3 +68,17 @@ def postgres_url() -> Iterator[str]:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave without running native destructors: after a full run a runtime's worker thread (OpenVINO or TFLite)
+    can abort the interpreter's shutdown ("terminate called without an active exception", exit 134) once every
+    test has passed. The session's own exit status is kept."""
+    if os.environ.get("STREETWATCH_HARD_EXIT", "1") == "1" and hasattr(config, "_streetwatch_status"):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(int(config._streetwatch_status))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._streetwatch_status = exitstatus  # type: ignore[attr-defined]

@@ -13,7 +13,7 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-WHATS = ("decode", "detect", "all", "runtimes", "replay", "live", "web", "zones", "evidence")
+WHATS = ("decode", "detect", "all", "runtimes", "replay", "live", "web", "zones", "evidence", "pipeline")
 
 
 def bench_command(
@@ -51,6 +51,15 @@ def bench_command(
     rate: Annotated[float, typer.Option(min=0.1, help="live: case changes per second.")] = 10.0,
     cases: Annotated[int, typer.Option(min=0, help="web: open alerts (with evidence) the dashboard loads.")] = 20,
     database_url: Annotated[str | None, typer.Option(help="live: the API's database (default SQLite).")] = None,
+    cameras: Annotated[
+        list[int] | None,
+        typer.Option("--cameras", min=1, help="pipeline: camera counts to run (repeat); default a search from 2."),
+    ] = None,
+    decode_mode: Annotated[
+        list[str] | None, typer.Option("--decode", help="pipeline: keyframes and/or all (repeat); default both.")
+    ] = None,
+    window: Annotated[float, typer.Option(min=1, help="pipeline: seconds measured per run, after a warm-up.")] = 30.0,
+    warmup: Annotated[float, typer.Option(min=0, help="pipeline: seconds run before measuring.")] = 10.0,
 ) -> None:
     """Measure decoding per core (against ffmpeg -threads 1), detection (against raw Ultralytics), the CPU
     runtimes side by side (ONNX Runtime, OpenVINO, OpenVINO batches), whole-pipeline CPU per frame, the live
@@ -64,6 +73,10 @@ def bench_command(
         raise typer.Exit(2)
     if hwaccel not in ("none", "auto", "cuda", "vaapi"):
         typer.echo(f"错误 error: --hwaccel {hwaccel!r}: choose none, auto, cuda or vaapi", err=True)
+        raise typer.Exit(2)
+    modes = tuple(decode_mode or ("keyframes", "all"))
+    if any(mode not in ("keyframes", "all") for mode in modes):
+        typer.echo(f"错误 error: --decode {', '.join(modes)}: choose keyframes or all", err=True)
         raise typer.Exit(2)
     missing = [str(c) for c in clips or [] if not c.is_file()]
     if missing:
@@ -153,6 +166,18 @@ def bench_command(
             evidence_report = measure_evidence_cost(clips[0] if clips else None, repeats=repeats, progress=progress)
             figures["evidence"] = evidence_report.model_dump(mode="json")
             texts.append(render_evidence(evidence_report))
+        if what == "pipeline":
+            from bench.pipeline import render as render_pipeline
+            from bench.pipeline import run_pipeline_bench
+
+            typer.echo(f"==> pipeline: cameras one core carries at {analysis_fps} analysed frames/s", err=True)
+            pipeline_report = run_pipeline_bench(
+                clips or _default_pipeline_clips(), cast(tuple[Literal["keyframes", "all"], ...], modes),
+                cameras, analysis_fps, warmup, window, cpu, model[0] if model else None, repeats=repeats,
+                progress=progress,
+            )
+            figures["pipeline"] = pipeline_report.model_dump(mode="json")
+            texts.append(render_pipeline(pipeline_report))
     except (OSError, ValueError, RuntimeError) as exc:  # a clip FFmpeg cannot read, a CPU we may not use
         typer.echo(f"错误 error: {exc}", err=True)
         raise typer.Exit(1) from None
@@ -161,3 +186,12 @@ def bench_command(
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(figures, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         typer.echo(f"figures written to {out}", err=True)
+
+
+def _default_pipeline_clips() -> list[Path]:
+    """The shared street clips a city camera resembles: 1080p streets and the residential clip."""
+    from models.registry import current_assets_dir
+
+    video = current_assets_dir() / "video"
+    names = ("residential-street-parked-cars.mp4", "pedestrian-street-1080p.mp4", "london-street-1080p.mp4")
+    return [video / name for name in names]

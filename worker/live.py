@@ -24,9 +24,10 @@ from worker.feeds import CameraFeed, FrameQueues
 from worker.pipeline import CameraPipeline
 from worker.recorder import CameraRecorder
 from worker.runner import EventSink, deliver
+from worker.stages import StageClock
 from worker.verification import CameraChecks, ResultSink
 from worker.zone_evidence import ZoneEvidenceSource
-from zones import ZoneConfig
+from zones import Event, ZoneConfig
 from zones.homography import Homography
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 HealthSink = Callable[[list[dict[str, Any]]], None]
+AnalysedHook = Callable[[Frame, list[Event]], None]
 
 
 class Worker:
@@ -49,8 +51,11 @@ class Worker:
         cameras: list[CameraConfig] | None = None,
         verify_sink: ResultSink | None = None,
         recording_dir: Path | None = None,
+        on_analysed: AnalysedHook | None = None,
     ) -> None:
         self.config = config
+        self.stages = StageClock()  # CPU of the inference thread per stage (metrics, bench pipeline)
+        self.on_analysed = on_analysed  # after each frame and its events are handed over (latency benchmarks)
         self.verify_sink = verify_sink
         self.metrics: WorkerMetrics | None = None  # set by whoever serves them
         self.on_zones_applied: Callable[[str, object], None] | None = None
@@ -83,7 +88,7 @@ class Worker:
                                   self.verify_sink) if self.verify_sink is not None else None
             self.zone_evidence.set_zones(camera.id, camera.zones)
             self.pipelines[camera.id] = CameraPipeline(camera, self.config.rules, self.config.tracker, labels, checks,
-                                                       self.zone_evidence.classes_for(camera.id))
+                                                       self.zone_evidence.classes_for(camera.id), self.stages)
             self.queues.add_camera(camera.id)
             if self.recording_dir is not None:
                 self.recorders[camera.id] = CameraRecorder(self.recording_dir, camera.id, self.config.recording)
@@ -115,6 +120,11 @@ class Worker:
 
     def join(self, timeout: float | None = None) -> None:
         self._inference.join(timeout)
+
+    @property
+    def inference_thread_id(self) -> int | None:
+        """The kernel's id of the inference thread, to read its CPU time (bench pipeline)."""
+        return self._inference.native_id
 
     @property
     def alive(self) -> bool:
@@ -168,7 +178,8 @@ class Worker:
     def _run_batch(self, batch: list[Frame]) -> None:
         started = time.perf_counter()
         try:
-            detections = self.detector.detect([frame.image for frame in batch])
+            with self.stages.measure("inference"):
+                detections = self.detector.detect([frame.image for frame in batch])
         except Exception:  # a model failure loses this batch, not the worker
             log.exception("inference failed for a batch of %d frames", len(batch))
             return
@@ -188,7 +199,10 @@ class Worker:
                 if recorder is not None:
                     recorder.record(frame, found)
                 if events:
-                    deliver(events, self._evidence_frame(frame), self.evidence, self.sink)
+                    with self.stages.measure("publishing"):
+                        deliver(events, self._evidence_frame(frame), self.evidence, self.sink)
+                if self.on_analysed is not None:
+                    self.on_analysed(frame, events)
             except Exception:
                 log.exception("camera %s: frame %d failed", frame.camera_id, frame.seq)
 
@@ -196,7 +210,8 @@ class Worker:
         """Scene evidence and zone classifiers at their low rate; a failure costs their evidence, not the frames."""
         started = time.perf_counter()
         try:
-            self.zone_evidence.measure(batch)
+            with self.stages.measure("zone_evidence"):
+                self.zone_evidence.measure(batch)
         except Exception:
             log.exception("zone-level evidence failed for a batch of %d frames", len(batch))
         if self.metrics is not None:

@@ -1,7 +1,8 @@
 """Prometheus metrics of a worker, served on `scheduler.metrics_port` with the standard client library.
 
 Per camera: frames decoded, analysed and dropped, frames waiting; for the process: inference time
-per batch and per frame, events handed over and published, the spool's size, age and drops.
+per batch and per frame, CPU per stage of the inference thread, events handed over and published,
+the spool's size, age and drops.
 """
 
 from __future__ import annotations
@@ -49,6 +50,11 @@ class WorkerMetrics(Collector):
         yield frames
         yield queued
         yield online
+        stages = CounterMetricFamily("streetwatch_stage_cpu_seconds", "CPU of the inference thread per stage "
+                                     "(the runtime's own threads and decoding are not in it).", labels=["stage"])
+        for stage, seconds in self.worker.stages.snapshot().items():
+            stages.add_metric([stage], seconds)
+        yield stages
         if self.sink is not None:
             events = CounterMetricFamily("streetwatch_events", "Events by how they left the worker.",
                                          labels=["outcome"])

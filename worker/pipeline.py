@@ -10,6 +10,7 @@ import numpy as np
 from detector import Detections, Tracker, TrackerConfig
 from streams import Frame
 from worker.config import CameraConfig
+from worker.stages import StageClock
 from worker.verification import CameraChecks
 from zones import CLASS_INFO, Coverage, Event, ProblemClass, Rule, RulesConfig, ZoneConfig, ZoneMap, build_rule
 from zones import class_coverage as coverage_of
@@ -36,8 +37,10 @@ class CameraPipeline:
         model_labels: set[str] | frozenset[str],
         checks: CameraChecks | None = None,
         zone_level: frozenset[ProblemClass] = frozenset(),
+        clock: StageClock | None = None,
     ) -> None:
         self.camera = camera
+        self.clock = clock or StageClock()  # a worker shares one across its cameras
         self._zone_level = zone_level  # classes the segmenter or a zone classifier can show on this camera
         self.checks = checks
         self.rules_config = rules
@@ -123,8 +126,15 @@ class CameraPipeline:
             self.tracker = self._new_tracker()
         self._frame_size = (frame.width, frame.height)
         self._last_ts = frame.ts_s
-        relevant = detections[np.isin(detections.labels, self._labels)] if len(detections) else detections
-        tracked = self.tracker.update(relevant, frame.image)
+        with self.clock.measure("tracking"):
+            relevant = detections[np.isin(detections.labels, self._labels)] if len(detections) else detections
+            tracked = self.tracker.update(relevant, frame.image)
+        with self.clock.measure("zones_rules"):
+            return self._apply_rules(frame, tracked, zone_evidence)
+
+    def _apply_rules(self, frame: Frame, tracked: Detections,
+                     zone_evidence: Mapping[str, ZoneEvidence] | None) -> list[Event]:
+        assert self._frame_size is not None  # set by process
         everywhere = FrameContext.build(frame.ts_s, tracked, self.zone_map, self._frame_size,
                                         zone_evidence=zone_evidence)
         ctx = everywhere

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
@@ -12,6 +13,7 @@ from settings import load_config
 from tests.e2e.conftest import DATA
 from worker import Worker
 from worker.metrics import WorkerMetrics
+from worker.stages import STAGES
 
 
 def test_a_replayed_camera_shows_its_frames_inference_and_events(detector, redis_bus: BusConfig, tmp_path: Path):
@@ -33,4 +35,7 @@ def test_a_replayed_camera_shows_its_frames_inference_and_events(detector, redis
     published = samples[("streetwatch_events_total", (("outcome", "published"),))]
     assert published == samples[("streetwatch_events_total", (("outcome", "handed_over"),))] == sink.sent > 0
     assert samples[("streetwatch_spool_events", ())] == 0
+    stages = {stage: samples[("streetwatch_stage_cpu_seconds_total", (("stage", stage),))] for stage in STAGES}
+    assert stages == pytest.approx(worker.stages.snapshot())
+    assert stages["inference"] > stages["tracking"] > 0 and stages["zones_rules"] > 0 and stages["publishing"] > 0
     sink.close()

@@ -253,14 +253,15 @@ def load_database(seed_info: SeedInfo, connection_counts: list[int], duration_s:
 
 def measure_cases(cases: int = 1_000_000, reference_cases: int = 10_000, connection_counts: list[int] | None = None,
                   duration_s: float = 5.0, server_url: str = DEFAULT_SERVER, deep_n: int = DEEP_CURSORS,
-                  progress: Progress | None = None) -> CasesReport:
+                  progress: Progress | None = None, prefix: str = "streetwatch_bench") -> CasesReport:
+    """Seed (or re-use) databases `{prefix}_{cases}` and `{prefix}_{reference_cases}`, load each with wrk."""
     say = progress or (lambda _m: None)
     counts = connection_counts or [1, 8, 32]
     if shutil.which("wrk") is None:
         raise BenchToolError("wrk is not installed (apt-get install -y wrk, or ./dev.sh)")
     seeds, runs, starts, plans = [], [], [], []
     for n in (cases, reference_cases):
-        info = seed(ensure_database(server_url, f"streetwatch_bench_{n}"), n, say)
+        info = seed(ensure_database(server_url, f"{prefix}_{n}"), n, say)
         seeds.append({"cases": info.cases, "open_cases": info.open_cases, "reused": info.reused,
                       "seconds": round(info.seconds, 1), "database": info.url.rsplit("/", 1)[-1]})
         done, where, plan = load_database(info, counts, duration_s, deep_n, say)

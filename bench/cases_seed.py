@@ -125,7 +125,8 @@ SELECT 'bench-' || g.i, {problem}, 'cam-' || lpad(h.cam::text, 3, '0'), 'zone-' 
        CASE WHEN h.d < 12 THEN 'dismissed' ELSE 'closed' END,
        (ARRAY['low', 'normal', 'high', 'urgent'])[1 + h.r], h.r,
        'grid-' || lpad((1 + h.cam % {grids})::text, 2, '0'), 'car', 0.5 + (h.p % 50) / 100.0,
-       '[0.1, 0.2, 0.3, 0.4]'::json, '["bench seed"]'::json, 'cam-' || lpad(h.cam::text, 3, '0') || '/bench-' || g.i || '.jpg',
+       '[0.1, 0.2, 0.3, 0.4]'::json, '["bench seed"]'::json,
+       'cam-' || lpad(h.cam::text, 3, '0') || '/bench-' || g.i || '.jpg',
        CASE WHEN h.d >= 12 THEN 'cam-' || lpad(h.cam::text, 3, '0') || '/bench-' || g.i || '-after.jpg' END,
        0.0, 0.0, 60.0 + h.p, 120.0 + h.p, false, 1 + h.p % 3,
        CASE WHEN h.d >= 40 THEN 'team-' || (1 + h.cam % 25) END,
@@ -177,7 +178,7 @@ def explain(url: str, sql: str, params: dict[str, Any]) -> dict[str, Any]:
     engine = make_engine(url, statement_timeout_s=120)
     try:
         with engine.connect() as connection:
-            lines = [r[0] for r in connection.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + sql), params)]
+            lines = [r[0] for r in connection.exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)]
     finally:
         engine.dispose()
     plan = "\n".join(lines)

@@ -223,11 +223,17 @@ def capture_sql(db_url: str, params: dict[str, Any]) -> list[tuple[str, Any]]:
 
 
 def check_plans(db_url: str, plan: dict[str, list[dict[str, Any]]]) -> list[PlanCheck]:
-    checks = []
+    """Each scenario's statements explained once per shape (its filters and sort), on the seeded database."""
+    checks, seen = [], set()
     for name, requests in plan.items():
-        for statement, parameters in capture_sql(db_url, requests[0]):
-            found = explain(db_url, statement, parameters)
-            checks.append(PlanCheck(scenario=name, **found))
+        shapes = {(tuple(sorted(r)), r.get("sort")): r for r in requests}
+        for shape, request in shapes.items():
+            if shape in seen:
+                continue
+            seen.add(shape)
+            label = f"{name} ({request['sort']})" if "sort" in request else name
+            for statement, parameters in capture_sql(db_url, request):
+                checks.append(PlanCheck(scenario=label, **explain(db_url, statement, parameters)))
     return checks
 
 

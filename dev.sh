@@ -91,6 +91,10 @@ install_system_tools() {
     echo "==> installing ffmpeg (the decode benchmark's reference)"
     apt_install ffmpeg || echo "warning: no ffmpeg; the benchmark tests leave its reference out" >&2
   fi
+  if ! command -v wrk >/dev/null; then
+    echo "==> installing wrk (the load tool of the case API benchmark)"
+    apt_install wrk || echo "warning: no wrk; the case API benchmark test will be skipped" >&2
+  fi
   if ! /usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" 2>/dev/null; then
     echo "==> installing GStreamer's RTSP server (Debian) for the live-camera tests"
     apt_install python3-gi gir1.2-gst-rtsp-server-1.0 \

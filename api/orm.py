@@ -29,6 +29,9 @@ OPEN_STATUSES = ("new", "confirmed", "dispatched", "resolved", "reopened")
 # Written out, not bound: PostgreSQL matches ON CONFLICT to this partial index only by the same literal predicate
 # (with bound parameters a prepared statement cannot prove it, and the insert fails).
 OPEN_SQL = "status IN ('new', 'confirmed', 'dispatched', 'resolved', 'reopened')"
+# The deadline sort's key as PostgreSQL indexes it: queries.py sorts by coalesce(deadline, 9999-01-01), so
+# cases without a deadline come last.
+DEADLINE_KEY = "coalesce(deadline, '9999-01-01 00:00:00+00'::timestamptz)"
 
 
 def utcnow() -> datetime:
@@ -51,19 +54,26 @@ class CaseRow(Base):
         Index("ix_cases_status_created", "status", "created_at", "id"),
         Index("ix_cases_created", "created_at", "id"),
         Index("ix_cases_deadline_open", "deadline", sqlite_where=text(OPEN_SQL), postgresql_where=text(OPEN_SQL)),
+        # The case list at a city's scale (migration 0005): each filter and each sort reads in index order.
+        Index("ix_cases_problem_created", "problem", "created_at", "id"),
+        Index("ix_cases_camera_id_created", "camera_id", "created_at", "id"),
+        Index("ix_cases_grid_created", "grid", "created_at", "id"),
+        Index("ix_cases_priority_created", "priority_rank", "created_at", "id"),
+        Index("ix_cases_updated", "updated_at", "id"),
+        Index("ix_cases_deadline_order", text(DEADLINE_KEY), "id").ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True, autoincrement=True)
     event_id: Mapped[str] = mapped_column(String(64))  # the first episode's id
-    problem: Mapped[str] = mapped_column(String(40), index=True)
-    camera_id: Mapped[str] = mapped_column(String(64), index=True)
+    problem: Mapped[str] = mapped_column(String(40))
+    camera_id: Mapped[str] = mapped_column(String(64))
     zone_id: Mapped[str] = mapped_column(String(64))
     zone_kind: Mapped[str] = mapped_column(String(20))
     zone_name: Mapped[str | None] = mapped_column(String(128), nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="new")
     priority: Mapped[str] = mapped_column(String(10), default="normal")
     priority_rank: Mapped[int] = mapped_column(Integer, default=1)
-    grid: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
+    grid: Mapped[str | None] = mapped_column(String(64), nullable=True)
     label: Mapped[str] = mapped_column(String(64))
     confidence: Mapped[float] = mapped_column(Float)
     bbox: Mapped[list[float]] = mapped_column(JSON)

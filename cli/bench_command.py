@@ -13,7 +13,8 @@ from typing import Annotated, Literal, cast
 
 import typer
 
-WHATS = ("decode", "detect", "all", "runtimes", "replay", "live", "web", "zones", "evidence", "pipeline")
+WHATS = ("decode", "detect", "all", "runtimes", "replay", "live", "web", "zones", "evidence", "pipeline",
+         "cases")
 
 
 def bench_command(
@@ -60,11 +61,23 @@ def bench_command(
     ] = None,
     window: Annotated[float, typer.Option(min=1, help="pipeline: seconds measured per run, after a warm-up.")] = 30.0,
     warmup: Annotated[float, typer.Option(min=0, help="pipeline: seconds run before measuring.")] = 10.0,
+    case_count: Annotated[
+        int, typer.Option("--case-count", min=100, help="cases: cases seeded in PostgreSQL (re-used when there).")
+    ] = 1_000_000,
+    reference_cases: Annotated[int, typer.Option(min=100, help="cases: the reference database's cases.")] = 10_000,
+    load_connections: Annotated[
+        list[int] | None, typer.Option("--load-connections", min=1, help="cases: wrk connections (repeat).")
+    ] = None,
+    duration: Annotated[float, typer.Option(min=0.5, help="cases: seconds of wrk per scenario and count.")] = 5.0,
+    postgres: Annotated[
+        str, typer.Option(help="cases: the PostgreSQL server (its own databases streetwatch_bench_N are made).")
+    ] = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
 ) -> None:
     """Measure decoding per core (against ffmpeg -threads 1), detection (against raw Ultralytics), the CPU
     runtimes side by side (ONNX Runtime, OpenVINO, OpenVINO batches), whole-pipeline CPU per frame, the live
     feed (latency to N dashboards against one), the dashboard's first load (headless Chromium), zone saves to
-    a worker, and what zone-level evidence adds to a camera's CPU time (against the same frames without)."""
+    a worker, what zone-level evidence adds to a camera's CPU time (against the same frames without), and the case
+    list's latency under wrk on a million cases in PostgreSQL (against 10,000 in the same run)."""
     from bench import decode as decode_bench
     from bench import detect as detect_bench
 
@@ -178,6 +191,16 @@ def bench_command(
             )
             figures["pipeline"] = pipeline_report.model_dump(mode="json")
             texts.append(render_pipeline(pipeline_report))
+        if what == "cases":
+            from bench.cases import measure_cases
+            from bench.cases import render as render_cases
+
+            typer.echo(f"==> case API: {case_count:,} cases against {reference_cases:,}, wrk on one API process",
+                       err=True)
+            cases_report = measure_cases(case_count, reference_cases, load_connections, duration, postgres,
+                                         progress=progress)
+            figures["cases"] = cases_report.model_dump(mode="json")
+            texts.append(render_cases(cases_report, markdown))
     except (OSError, ValueError, RuntimeError) as exc:  # a clip FFmpeg cannot read, a CPU we may not use
         typer.echo(f"错误 error: {exc}", err=True)
         raise typer.Exit(1) from None

@@ -101,6 +101,11 @@ def _row_key(row: CaseRow, sort: Sort) -> list[Any]:
     return [row.created_at, row.id]
 
 
+def cursor_after(row: CaseRow, sort: Sort) -> str:
+    """The cursor of the page that follows `row` in `sort` order, as `next_cursor` gives it out."""
+    return _encode(_row_key(row, sort))
+
+
 class CaseFinder:
     def __init__(self, sessions: sessionmaker) -> None:
         self.sessions = sessions
@@ -132,4 +137,4 @@ class CaseFinder:
             rows = list(session.scalars(statement.order_by(*order).limit(limit + 1)).all())
         more = len(rows) > limit
         rows = rows[:limit]
-        return rows, (_encode(_row_key(rows[-1], query.sort)) if more and rows else None)
+        return rows, (cursor_after(rows[-1], query.sort) if more and rows else None)

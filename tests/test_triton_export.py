@@ -200,3 +200,19 @@ def test_bad_export_options_fail_in_one_line(tmp_path: Path, args: list[str], me
     result = CliRunner().invoke(app, ["export", str(INT8), "--triton", str(tmp_path), *args])
     assert result.exit_code == 2 and message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_server_that_does_not_answer_is_one_line(int8_repo: Path, monkeypatch: pytest.MonkeyPatch):
+    def refused(*_a: object) -> None:
+        raise ConnectionRefusedError("[Errno 111] Connection refused")
+
+    monkeypatch.setattr(FakeTritonHttp, "config", refused)
+    with pytest.raises(DetectorError, match="cannot reach Triton model http://triton:8000/coco") as caught:
+        _through_triton(monkeypatch, int8_repo, "coco")
+    assert "\n" not in str(caught.value) and "Connection refused" in str(caught.value)
+
+
+def test_the_api_describes_a_triton_model_without_connecting():
+    [info] = DetectorConfig(model="http://triton:8000/yolo").describe_models(load=False)
+    assert info.format == "triton" and info.name == "yolo" and info.origin == "unknown"
+    assert "manifest" in (info.error or "")

@@ -215,4 +215,4 @@ def test_a_server_that_does_not_answer_is_one_line(int8_repo: Path, monkeypatch:
 def test_the_api_describes_a_triton_model_without_connecting():
     [info] = DetectorConfig(model="http://triton:8000/yolo").describe_models(load=False)
     assert info.format == "triton" and info.name == "yolo" and info.origin == "unknown"
-    assert "manifest" in (info.error or "")
+    assert "labels are read from its server" in (info.error or "")

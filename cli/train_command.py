@@ -198,6 +198,9 @@ def export_command(
     if triton is not None:
         from cli.triton_export import export_triton
 
+        if int8 or out is not None:
+            raise _fail("--triton 不与 --int8/--out 同用 --triton writes its own folder of a float ONNX model; "
+                        "drop --int8 and --out")
         export_triton(weights, triton, name=name, kind=kind, max_batch=max_batch, imgsz=imgsz, fmt=format)
         return
     try:

@@ -9,13 +9,9 @@ from pathlib import Path
 
 import typer
 
+from cli.train_command import _fail
 from models.manifest import format_of
 from models.triton import TritonError, write_repository
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.echo(f"错误 error: {message}", err=True)
-    return typer.Exit(2)
 
 
 def export_triton(weights: Path, repository: Path, *, name: str, kind: str, max_batch: int, imgsz: int,

@@ -195,6 +195,7 @@ def test_a_missing_client_names_the_extra(monkeypatch: pytest.MonkeyPatch):
     (["--kind", "tpu"], "--kind must be gpu or cpu"),
     (["--format", "openvino"], "drop --format openvino"),
     (["--name", "a/b"], "invalid model name"),
+    (["--int8"], "drop --int8 and --out"),
 ])
 def test_bad_export_options_fail_in_one_line(tmp_path: Path, args: list[str], message: str):
     result = CliRunner().invoke(app, ["export", str(INT8), "--triton", str(tmp_path), *args])

@@ -48,12 +48,24 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     STREETWATCH_WEB_DIR=/app/web
 WORKDIR /app
 
-# Dependencies first, from pyproject.toml alone, so that code changes do not reinstall torch.
+# Dependencies first, from the lock alone, so that code changes do not reinstall torch. deploy/requirements.lock
+# pins every package of pyproject's dependencies and its `triton` extra, with PyPI's hashes (regenerate: the
+# command on its first lines; docs/deploy.md). GPU: installed as it is, every hash checked (PyPI's torch is the
+# CUDA build). CPU: the lock's versions as constraints, hashes dropped, with PyTorch's CPU index as well, where
+# torch==X is found as X+cpu (no CUDA libraries); those wheels are not on PyPI, so their hashes cannot be locked
+# there, and the lock's CUDA-only packages are never asked for. `pip check`: the installed set is consistent.
 COPY pyproject.toml ./
-RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
-        > /tmp/requirements.txt \
-    && pip install ${TORCH_INDEX_URL:+--extra-index-url $TORCH_INDEX_URL} -r /tmp/requirements.txt \
-    && rm /tmp/requirements.txt
+COPY deploy/requirements.lock deploy/
+RUN if [ -n "$TORCH_INDEX_URL" ]; then \
+        python -c "import tomllib; p = tomllib.load(open('pyproject.toml', 'rb'))['project']; \
+print('\n'.join(p['dependencies'] + p['optional-dependencies']['triton']))" > /tmp/requirements.txt \
+        && sed -e 's/ *\\$//' -e '/^ *--hash=/d' deploy/requirements.lock > /tmp/constraints.txt \
+        && pip install --extra-index-url "$TORCH_INDEX_URL" -c /tmp/constraints.txt -r /tmp/requirements.txt; \
+    else \
+        pip install --require-hashes --no-deps -r deploy/requirements.lock; \
+    fi \
+    && pip check \
+    && rm -f /tmp/requirements.txt /tmp/constraints.txt
 
 COPY . .
 COPY --from=web /web /app/web

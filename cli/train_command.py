@@ -172,7 +172,8 @@ def _run_preset(
 
 
 def export_command(
-    weights: Annotated[Path, typer.Argument(help="Trained weights (.pt), e.g. var/train/urban/weights/best.pt.")],
+    weights: Annotated[Path, typer.Argument(help="Trained weights (.pt), e.g. var/train/urban/weights/best.pt; "
+                                            "with --triton also an Ultralytics ONNX file.")],
     format: Annotated[str, typer.Option("--format", "-f", help="onnx, openvino, or engine (TensorRT, on a GPU).")] = (
         "onnx"
     ),
@@ -182,13 +183,26 @@ def export_command(
         None
     ),
     out: Annotated[Path | None, typer.Option("--out", "-o", help="Folder to move the export into.")] = None,
+    triton: Annotated[Path | None, typer.Option(help="Write a Triton model repository here (ONNX backend).")] = None,
+    name: Annotated[str, typer.Option(help="Model name in the Triton repository and in its URL.")] = "yolo",
+    kind: Annotated[str, typer.Option(help="Triton instance kind: gpu or cpu.")] = "gpu",
+    max_batch: Annotated[int, typer.Option(min=1, help="Triton's largest batch (dynamic-batch models); at least "
+                                                       "the workers' scheduler.batch_size.")] = 8,
     verbose: bool = False,
 ) -> None:
-    """Export trained weights to ONNX / OpenVINO / TensorRT; writes the manifest beside the result."""
+    """Export trained weights to ONNX / OpenVINO / TensorRT (manifest beside it), or a Triton model repository."""
     _show_ultralytics_progress()
     from training import TrainingError, export
 
     _setup_logging(verbose)
+    if triton is not None:
+        from cli.triton_export import export_triton
+
+        if int8 or out is not None:
+            raise _fail("--triton 不与 --int8/--out 同用 --triton writes its own folder of a float ONNX model; "
+                        "drop --int8 and --out")
+        export_triton(weights, triton, name=name, kind=kind, max_batch=max_batch, imgsz=imgsz, fmt=format)
+        return
     try:
         produced = export(weights, format, imgsz=imgsz, int8=int8, out=out, data=data)
     except TrainingError as exc:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from models import default_model_path
 from models.manifest import load_manifest
 from models.registry import ModelInfo, expand_file, resolve_model, shipped_manifest_path, unique_names
+from models.triton import is_triton_url, triton_model_name
 
 
 class ModelSpec(BaseModel):
@@ -24,8 +25,8 @@ class ModelSpec(BaseModel):
 
     path: str = Field(
         "",
-        description="Any file or name Ultralytics loads: .pt, .onnx, OpenVINO folder, TensorRT .engine. "
-        "Empty: the manifest's file, else the shared default model.",
+        description="Any file or name Ultralytics loads: .pt, .onnx, OpenVINO folder, TensorRT .engine, "
+        "or a Triton model URL (http://triton:8000/yolo). Empty: the manifest's file, else the shared default model.",
     )
     manifest: str | None = Field(None, description="Manifest YAML; relative paths are from the working "
                                  "directory, so write ${CONFIG_DIR}/... for one beside the configuration. "
@@ -55,6 +56,8 @@ class ModelSpec(BaseModel):
                 self.path = expand_file(manifest, Path(self.manifest))
         if not self.path:
             self.path = default_model_path()
+        if is_triton_url(self.path):
+            triton_model_name(self.path)  # a malformed URL is a configuration error on load, not at connect
         return self
 
     def describe(self, imgsz: int | None = None, load: bool = True) -> ModelInfo:

@@ -13,6 +13,7 @@ from detector.config import DetectorConfig, ModelSpec
 from detector.detections import Detections
 from models.loading import ModelLoadError, loadable_path
 from models.registry import ModelInfo, resolve_model, unique_names
+from models.triton import is_triton_url
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,9 @@ class DetectorError(RuntimeError):
 def load_failure(path: str, exc: BaseException) -> str:
     """One line for a failure inside Ultralytics: its first line, the path, and what to try."""
     first = next((line.strip() for line in str(exc).splitlines() if line.strip()), type(exc).__name__)
+    if is_triton_url(path):
+        return (f"Triton 模型无法连接 cannot reach Triton model {path}: {first} — 请确认服务器在运行且提供该模型 "
+                f"check that tritonserver runs, is reachable, and serves that model (GET /v2/models/NAME/config)")
     return (
         f"模型无法加载 cannot load model {path}: {first} — 请确认文件完整且为 Ultralytics 导出的检测模型 "
         f"check that it is a complete Ultralytics detection export (.onnx, .pt, OpenVINO folder)"

@@ -43,6 +43,12 @@ def is_hub_name(path: str) -> bool:
 
 def loadable_path(path: str) -> str:
     """The path to hand to `ultralytics.YOLO`; raises ModelLoadError for anything that would fail to load."""
+    from models import triton
+
+    if triton.is_triton_url(path):  # served by Triton: checked here, reached only when Ultralytics connects
+        triton.triton_model_name(path)
+        triton.require_triton_client(path)
+        return path
     if is_hub_name(path):
         return path
     weights = Path(path).expanduser()

@@ -14,7 +14,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-ModelFormat = Literal["pt", "onnx", "openvino", "engine", "torchscript", "tflite", "other"]
+ModelFormat = Literal["pt", "onnx", "openvino", "engine", "torchscript", "tflite", "triton", "other"]
 
 MANIFEST_SUFFIX = ".manifest.yaml"
 
@@ -47,6 +47,8 @@ class ModelManifest(BaseModel):
 
 def format_of(path: Path | str) -> ModelFormat:
     """The Ultralytics format a weights path is in, judged the way Ultralytics judges it."""
+    if "://" in str(path):  # a URL (Path would fold its '//'): a model Triton serves
+        return "triton"
     path = Path(path)
     name = path.name.lower()
     if path.is_dir() or name.endswith("_openvino_model") or name.endswith(".xml"):

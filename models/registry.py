@@ -170,6 +170,9 @@ def read_metadata(weights: str | Path, load: bool = True) -> tuple[list[str], in
     ONNX and OpenVINO metadata are read without inference; other formats are loaded with
     Ultralytics, and only when `load` is true (the API never loads a model).
     """
+    if format_of(str(weights)) == "triton" and not load:
+        raise LabelsUnavailable(f"{weights}: a Triton model's labels are read from its server; name a manifest "
+                                f"beside it in detector.models (manifest: ...) to know them without connecting")
     try:
         found = _stored_metadata(Path(weights))
     except Exception as exc:  # a damaged file: onnxruntime, YAML and literal_eval raise their own kinds

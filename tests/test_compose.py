@@ -101,3 +101,15 @@ def test_the_gpu_worker_is_behind_a_profile_and_reserves_the_gpu(
     assert (
         gpu["environment"]["STREETWATCH_SHARD"] == compose_gpu["services"]["worker"]["environment"]["STREETWATCH_SHARD"]
     )  # one pool of shard claims
+
+
+def test_triton_is_behind_a_profile_and_serves_the_exported_repository() -> None:
+    tool = require_tool("docker-compose", "it validates docker-compose.yml")
+    result = subprocess.run([tool, "--profile", "triton", "-f", "docker-compose.yml", "config"], cwd=ROOT,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    triton = yaml.safe_load(result.stdout)["services"]["triton"]
+    assert triton["profiles"] == ["triton"] and not triton.get("ports")  # the API owns host port 8000
+    assert any(target == "/models" for _, target in _sources_and_targets(triton))
+    assert "--model-repository=/models" in triton["command"]
+    assert "/v2/health/ready" in " ".join(triton["healthcheck"]["test"])

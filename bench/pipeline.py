@@ -41,6 +41,7 @@ class PipelineRun(BaseModel):
     offered: int  # frames the cameras handed to the worker in the window
     analysed: int  # frames through the whole pipeline in the window
     dropped: int  # frames a camera's full queue pushed out
+    events: int  # events handed to the bus in the window (the event rate the case API must take)
     max_queued: int  # most frames waiting at once, all cameras together
     core_share: float  # process CPU seconds per wall second: 1.0 is the whole core
     cpu_ms_per_frame: float
@@ -130,13 +131,15 @@ def measure_cameras(detector: Detector, clips: list[Path], cameras: int, decode:
         worker.start()
         try:
             time.sleep(warmup_s)  # a benchmark waits on the wall clock: the cameras are paced by it
-            start = (_totals(worker), thread_cpu_seconds(), worker.stages.snapshot(), time.process_time())
+            start = (_totals(worker), thread_cpu_seconds(), worker.stages.snapshot(), time.process_time(),
+                     sink.handed_over)
             ages.counting, t0, max_queued = True, time.monotonic(), 0
             while time.monotonic() - t0 < window_s:
                 max_queued = max(max_queued, sum(worker.queues.pending(c) for c in worker.feeds))
                 time.sleep(0.1)
             ages.counting = False
-            end = (_totals(worker), thread_cpu_seconds(), worker.stages.snapshot(), time.process_time())
+            end = (_totals(worker), thread_cpu_seconds(), worker.stages.snapshot(), time.process_time(),
+                   sink.handed_over)
             wall = time.monotonic() - t0
         finally:
             worker.stop()
@@ -148,7 +151,7 @@ def measure_cameras(detector: Detector, clips: list[Path], cameras: int, decode:
     keeps_up = dropped == 0 and analysed >= offered - settings.scheduler.queue_size * cameras
     return PipelineRun(
         decode=decode, cameras=cameras, window_s=round(wall, 2), offered=offered, analysed=analysed,
-        dropped=dropped, max_queued=max_queued, core_share=(end[3] - start[3]) / wall,
+        dropped=dropped, events=end[4] - start[4], max_queued=max_queued, core_share=(end[3] - start[3]) / wall,
         cpu_ms_per_frame=(end[3] - start[3]) * per_frame,
         split_ms={k: v * per_frame for k, v in split.items()},
         age_p50_ms=_pct(ages.values, 0.5), age_p99_ms=_pct(ages.values, 0.99), keeps_up=keeps_up,
@@ -188,12 +191,24 @@ def measure_throughput(detector: Detector, clips: list[Path], decode: DecodeMode
                       ratio=Stat.of(p / r for p, r in zip(pipeline, raw, strict=True)))
 
 
-def _next_count(run: PipelineRun, limit: int) -> int | None:
-    """More cameras after a run that kept up: towards 90% of the core at the measured cost, at least one more."""
-    if not run.keeps_up or run.cameras >= limit:
+def next_count(done: list[PipelineRun], limit: int) -> int | None:
+    """The next camera count of a search, or None when it is settled.
+
+    Up from the most that kept up towards 90% of the core at its measured cost (at least one more), until a
+    count falls behind; then halving the gap between the most that kept up and the fewest that did not.
+    """
+    kept = [r for r in done if r.keeps_up]
+    fewest_failed = min((r.cameras for r in done if not r.keeps_up), default=None)
+    if not kept:  # even the first count fell behind: try fewer
+        return None if fewest_failed is None or fewest_failed <= 1 else fewest_failed // 2
+    best = max(kept, key=lambda r: r.cameras)
+    if fewest_failed is None:
+        if best.cameras >= limit:
+            return None
+        return min(limit, max(best.cameras + 1, int(0.9 * best.cameras / max(best.core_share, 1e-3))))
+    if fewest_failed - best.cameras <= 1:
         return None
-    estimate = int(0.9 * run.cameras / max(run.core_share, 1e-3))
-    return min(limit, max(run.cameras + 1, estimate))
+    return (best.cameras + fewest_failed) // 2
 
 
 def run_pipeline_bench(
@@ -205,7 +220,7 @@ def run_pipeline_bench(
     window_s: float = 30.0,
     cpu: int | None = None,
     model: str | None = None,
-    max_runs: int = 4,
+    max_runs: int = 6,
     repeats: int = 3,
     redis_url: str | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
@@ -221,6 +236,7 @@ def run_pipeline_bench(
         detector = Detector(DetectorConfig(model=model) if model else bench_settings(None).detector)
         for decode in decode_modes:
             counts = list(cameras or [2])
+            mode_runs: list[PipelineRun] = []
             for _ in range(max_runs if cameras is None else len(counts)):
                 if not counts:
                     break
@@ -229,11 +245,12 @@ def run_pipeline_bench(
                 run = measure_cameras(detector, clips, count, decode, analysis_fps, warmup_s, window_s, redis_url)
                 progress(f"  core {run.core_share:.2f}, {run.cpu_ms_per_frame:.0f} ms/frame, "
                          f"dropped {run.dropped}, {'keeps up' if run.keeps_up else 'falls behind'}")
-                runs.append(run)
-                following = _next_count(run, 64) if cameras is None else None
+                mode_runs.append(run)
+                following = next_count(mode_runs, 64) if cameras is None else None
                 if following is not None:
                     counts.append(following)
-            kept = [r.cameras for r in runs if r.decode == decode and r.keeps_up]
+            runs += mode_runs
+            kept = [r.cameras for r in mode_runs if r.keeps_up]
             carried[decode] = max(kept, default=0)
             progress(f"{decode}: throughput against raw predict")
             throughput.append(measure_throughput(detector, clips, decode, analysis_fps, repeats, redis_url))

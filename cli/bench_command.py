@@ -14,7 +14,7 @@ from typing import Annotated, Literal, cast
 import typer
 
 WHATS = ("decode", "detect", "all", "runtimes", "replay", "live", "web", "zones", "evidence", "pipeline",
-         "cases")
+         "cases", "latency")
 
 
 def bench_command(
@@ -54,12 +54,18 @@ def bench_command(
     database_url: Annotated[str | None, typer.Option(help="live: the API's database (default SQLite).")] = None,
     cameras: Annotated[
         list[int] | None,
-        typer.Option("--cameras", min=1, help="pipeline: camera counts to run (repeat); default a search from 2."),
+        typer.Option("--cameras", min=1, help="pipeline: camera counts to run (repeat); default a search from 2. "
+                     "latency: cameras whose events are sent (repeat); default 100 and 1000."),
     ] = None,
     decode_mode: Annotated[
         list[str] | None, typer.Option("--decode", help="pipeline: keyframes and/or all (repeat); default both.")
     ] = None,
-    window: Annotated[float, typer.Option(min=1, help="pipeline: seconds measured per run, after a warm-up.")] = 30.0,
+    window: Annotated[
+        float, typer.Option(min=1, help="pipeline: seconds measured per run, after a warm-up; latency: per run.")
+    ] = 30.0,
+    episodes_per_minute: Annotated[
+        float, typer.Option(min=0.01, help="latency: new episodes per camera-minute (each updated, then ended).")
+    ] = 1.0,
     warmup: Annotated[float, typer.Option(min=0, help="pipeline: seconds run before measuring.")] = 10.0,
     case_count: Annotated[
         int, typer.Option("--case-count", min=100, help="cases: cases seeded in PostgreSQL (re-used when there).")
@@ -201,6 +207,15 @@ def bench_command(
                                          progress=progress)
             figures["cases"] = cases_report.model_dump(mode="json")
             texts.append(render_cases(cases_report, markdown))
+        if what == "latency":
+            from bench.case_latency import measure_latency
+            from bench.case_latency import render as render_latency
+
+            typer.echo("==> latency: events handed to the bus to cases on the live feed, PostgreSQL", err=True)
+            latency_report = measure_latency(cameras or [100, 1000], window, episodes_per_minute,
+                                             server_url=postgres, progress=progress)
+            figures["latency"] = latency_report.model_dump(mode="json")
+            texts.append(render_latency(latency_report))
     except (OSError, ValueError, RuntimeError) as exc:  # a clip FFmpeg cannot read, a CPU we may not use
         typer.echo(f"错误 error: {exc}", err=True)
         raise typer.Exit(1) from None

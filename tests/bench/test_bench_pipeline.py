@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from bench.pipeline import SPLIT, render, run_pipeline_bench
+from bench.pipeline import SPLIT, PipelineRun, next_count, render, run_pipeline_bench
 from tests.conftest import ASSETS, REDIS_URL
 
 CLIP = ASSETS / "video" / "residential-street-parked-cars.mp4"
@@ -31,7 +31,7 @@ def test_every_cpu_second_of_the_window_lands_in_one_stage(report) -> None:  # t
 
 def test_frames_are_conserved_and_latency_is_measured(report) -> None:  # type: ignore[no-untyped-def]
     (run,) = report.runs
-    assert run.offered > 0 and run.analysed > 0
+    assert run.offered > 0 and run.analysed > 0 and run.events >= 0
     assert run.analysed + run.dropped <= run.offered + 2 * 2  # at most the queues' contents from before the window
     assert run.keeps_up == (run.dropped == 0 and run.analysed >= run.offered - 2 * 2)
     assert run.age_p50_ms is not None and run.age_p99_ms is not None
@@ -44,3 +44,20 @@ def test_throughput_compares_the_worker_with_raw_predict_on_the_same_frames(repo
     assert throughput.frames >= 20
     assert throughput.ratio.median == pytest.approx(throughput.pipeline_fps.median / throughput.raw_predict_fps.median)
     assert "Cameras one core carries" in render(report)
+
+
+def _run(cameras: int, keeps_up: bool, core_share: float) -> PipelineRun:
+    return PipelineRun(decode="keyframes", cameras=cameras, window_s=30, offered=30 * cameras, analysed=30 * cameras,
+                       dropped=0 if keeps_up else 5, events=0, max_queued=1, core_share=core_share,
+                       cpu_ms_per_frame=100, split_ms=dict.fromkeys(SPLIT, 0.0), age_p50_ms=100, age_p99_ms=200,
+                       keeps_up=keeps_up)
+
+
+def test_the_camera_search_climbs_at_the_measured_cost_then_halves_the_gap() -> None:
+    assert next_count([_run(2, True, 0.15)], 64) == 12  # 90% of the core at 7.5% a camera
+    assert next_count([_run(2, True, 0.15), _run(12, False, 1.0)], 64) == 7
+    assert next_count([_run(2, True, 0.15), _run(12, False, 1.0), _run(7, True, 0.7)], 64) == 9
+    assert next_count([_run(8, True, 0.9), _run(9, False, 1.0)], 64) is None  # settled: 8 kept up, 9 did not
+    assert next_count([_run(2, True, 0.95)], 64) == 3  # at least one more
+    assert next_count([_run(4, False, 1.0)], 64) == 2 and next_count([_run(1, False, 1.0)], 64) is None
+    assert next_count([_run(64, True, 0.5)], 64) is None

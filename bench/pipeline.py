@@ -225,7 +225,7 @@ def run_pipeline_bench(
     redis_url: str | None = None,
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> PipelineReport:
-    """Cameras one core carries per decode mode (the counts given, else a search from 2), then throughput."""
+    """Cameras one core carries per decode mode (the counts given, else a search from one per clip), then throughput."""
     from detector import DetectorConfig
 
     cpu = default_cpu() if cpu is None else cpu
@@ -235,7 +235,7 @@ def run_pipeline_bench(
     with pinned(cpu):  # loaded inside: the runtime sizes its thread pool to the one CPU
         detector = Detector(DetectorConfig(model=model) if model else bench_settings(None).detector)
         for decode in decode_modes:
-            counts = list(cameras or [2])
+            counts = list(cameras or [len(clips)])  # every clip at least once: the mix decides the decoding
             mode_runs: list[PipelineRun] = []
             for _ in range(max_runs if cameras is None else len(counts)):
                 if not counts:

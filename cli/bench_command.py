@@ -54,8 +54,8 @@ def bench_command(
     database_url: Annotated[str | None, typer.Option(help="live: the API's database (default SQLite).")] = None,
     cameras: Annotated[
         list[int] | None,
-        typer.Option("--cameras", min=1, help="pipeline: camera counts to run (repeat); default a search from 2. "
-                     "latency: cameras whose events are sent (repeat); default 100 and 1000."),
+        typer.Option("--cameras", min=1, help="pipeline: camera counts to run (repeat); default a search from one "
+                     "camera per clip. latency: cameras whose events are sent (repeat); default 100 and 1000."),
     ] = None,
     decode_mode: Annotated[
         list[str] | None, typer.Option("--decode", help="pipeline: keyframes and/or all (repeat); default both.")

@@ -143,6 +143,8 @@ class CaseDetailOut(CaseOut):
 class CasePage(BaseModel):
     items: list[CaseOut]
     total: int | None = Field(description="Matching cases; left out (null) when paging by cursor.")
+    total_exact: bool = Field(True, description="False when more cases match than `total`: counting stops at "
+                              "10,000 (narrow the filters, or page by cursor).")
     page: int | None
     page_size: int
     next_cursor: str | None = Field(None, description="Pass as `cursor` for the next page (keyset paging).")

@@ -56,8 +56,9 @@ def list_cases(
         return CasePage(items=[CaseOut.of(r, now) for r in rows], total=None, page=None, page_size=page_size,
                         next_cursor=next_cursor)
     page = page or 1
-    rows, total = finder.page(query, (page - 1) * page_size, page_size, now)
-    return CasePage(items=[CaseOut.of(r, now) for r in rows], total=total, page=page, page_size=page_size)
+    rows, total, exact = finder.page(query, (page - 1) * page_size, page_size, now)
+    return CasePage(items=[CaseOut.of(r, now) for r in rows], total=total, total_exact=exact, page=page,
+                    page_size=page_size)
 
 
 def _detail(request: Request, case_id: int, role: Role) -> CaseDetailOut:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 import redis
 
 from bus import EvidenceStore
@@ -31,6 +32,20 @@ def test_filters_sorts_and_pages(api: Api):
     assert [len(p["items"]) for p in pages] == [3, 3, 2]
     assert len({c["id"] for p in pages for c in p["items"]}) == 8
     assert api.get("/api/cases", params={"status": "dispatched"}).json()["total"] == 0
+
+
+def test_numbered_pages_stop_counting_at_the_limit_and_say_so(api: Api, monkeypatch: pytest.MonkeyPatch):
+    from api.services import queries
+
+    api.publish_and_wait([make_event("cam-a", f"lot-{t}", "illegal_parking_motor", float(t)) for t in range(6)])
+    assert api.get("/api/cases").json()["total_exact"] is True
+    monkeypatch.setattr(queries, "COUNT_LIMIT", 4)  # a million cases, in small
+    page = api.get("/api/cases", params={"page": 2, "page_size": 4}).json()
+    assert page["total"] == 4 and page["total_exact"] is False
+    assert len(page["items"]) == 2  # the pages themselves go on past the count
+    exact = api.get("/api/cases", params={"camera_id": "cam-a", "class": "illegal_parking_motor", "page_size": 2,
+                                          "status": "new", "grid": "none-such"}).json()
+    assert exact["total"] == 0 and exact["total_exact"] is True
 
 
 def test_keyset_pages_cover_every_case_once_in_order(api: Api):

@@ -174,7 +174,7 @@ export function mount(root, route) {
       h('button', { type: 'button', disabled: filters.page <= 1,
         onclick: () => apply({ page: filters.page - 1 }, false) }, t('cases.prev')),
       h('span', { class: 'page-info' }, t('cases.page', { page: filters.page, pages }), ' · ',
-        t('cases.total', { n: page.total ?? 0 })),
+        t(page.total_exact === false ? 'cases.total_more' : 'cases.total', { n: page.total ?? 0 })),
       h('button', { type: 'button', disabled: filters.page >= pages,
         onclick: () => apply({ page: filters.page + 1 }, false) }, t('cases.next')));
   }

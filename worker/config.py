@@ -68,10 +68,7 @@ class SchedulerConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    batch_size: int | None = Field(
-        None, ge=1, le=64, description="Frames (from any cameras) per inference call. Empty: 1 on a CPU, where a "
-        "batch costs as much per frame as single frames and holds its first frame back until the last is done "
-        "(bench pipeline), 8 on a GPU, where a batch is what makes it pay.")
+    batch_size: int = Field(8, ge=1, le=64, description="Frames (from any cameras) per inference call.")
     max_wait_ms: int = Field(50, ge=0, le=5000, description="Longest wait to fill a batch.")
     queue_size: int = Field(2, ge=1, le=100, description="Analysed frames a camera may have waiting.")
     health_every_s: float = Field(5.0, gt=0, description="How often camera health is published.")
@@ -90,11 +87,6 @@ class WorkerConfig(BaseModel):
     scene: SceneEvidenceConfig = Field(default_factory=SceneEvidenceConfig)
     classifiers: ClassifierConfig = Field(default_factory=ClassifierConfig)
     cameras: list[CameraConfig] = Field(default_factory=list)
-
-    @property
-    def inference_batch(self) -> int:
-        """Frames per inference call: the configured size, else what suits the detector's device."""
-        return self.scheduler.batch_size or (1 if self.detector.device == "cpu" else 8)
 
     @field_validator("cameras")
     @classmethod

@@ -157,18 +157,18 @@ class Worker:
         self._publish_health()
 
     def _collect(self) -> list[Frame]:
-        size = self.config.inference_batch
+        scheduler = self.config.scheduler
         with self.queues.cond:
             if not self.queues.any_pending():
                 self.queues.cond.wait(0.5)
-            batch = self.queues.take_round(size)
-            deadline = time.monotonic() + self.config.scheduler.max_wait_ms / 1000
-            while batch and len(batch) < size and not self.stop_event.is_set():
+            batch = self.queues.take_round(scheduler.batch_size)
+            deadline = time.monotonic() + scheduler.max_wait_ms / 1000
+            while batch and len(batch) < scheduler.batch_size and not self.stop_event.is_set():
                 remaining = deadline - time.monotonic()
                 if remaining <= 0 or self._all_feeds_idle():
                     break
                 self.queues.cond.wait(remaining)
-                batch += self.queues.take_round(size - len(batch))
+                batch += self.queues.take_round(scheduler.batch_size - len(batch))
         return batch
 
     def _all_feeds_idle(self) -> bool:

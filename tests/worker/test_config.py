@@ -86,11 +86,3 @@ def test_environment_overrides_settings(tmp_path: Path, monkeypatch: pytest.Monk
     assert config.api.database_url == "postgresql+psycopg://u@db/streetwatch"
     assert config.bus.redis_url == "redis://cache:6379/2"
     assert config.media_dir == "/data/media"
-
-
-def test_frames_per_inference_call_suit_the_device_unless_set() -> None:
-    from worker import WorkerConfig
-
-    assert WorkerConfig().inference_batch == 1  # a CPU: a batch saves nothing per frame and delays its first frame
-    assert WorkerConfig.model_validate({"detector": {"device": "0"}}).inference_batch == 8
-    assert WorkerConfig.model_validate({"scheduler": {"batch_size": 4}}).inference_batch == 4

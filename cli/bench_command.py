@@ -42,7 +42,7 @@ def bench_command(
             "default the previous default ONNX file against today's default."
         ),
     ] = None,
-    device: Annotated[str, typer.Option(help="detect, replay: 'cpu', or '0' for the first GPU.")] = "cpu",
+    device: Annotated[str, typer.Option(help="detect, replay, pipeline: 'cpu', or '0' for the first GPU.")] = "cpu",
     frames: Annotated[
         int | None, typer.Option(min=1, help="Frames per round: detect 8, runtimes 40 unless given.")
     ] = None,
@@ -193,7 +193,7 @@ def bench_command(
             pipeline_report = run_pipeline_bench(
                 clips or _default_pipeline_clips(), cast(tuple[Literal["keyframes", "all"], ...], modes),
                 cameras, analysis_fps, warmup, window, cpu, model[0] if model else None, repeats=repeats,
-                progress=progress,
+                device=device, progress=progress,
             )
             figures["pipeline"] = pipeline_report.model_dump(mode="json")
             texts.append(render_pipeline(pipeline_report))

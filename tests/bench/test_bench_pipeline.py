@@ -61,3 +61,4 @@ def test_the_camera_search_climbs_at_the_measured_cost_then_halves_the_gap() -> 
     assert next_count([_run(2, True, 0.95)], 64) == 3  # at least one more
     assert next_count([_run(4, False, 1.0)], 64) == 2 and next_count([_run(1, False, 1.0)], 64) is None
     assert next_count([_run(64, True, 0.5)], 64) is None
+    assert next_count([_run(8, True, 0.3)], 512, one_core=False) == 16  # a GPU: the core is not the limit

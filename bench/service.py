@@ -73,7 +73,8 @@ def running_api(
         }
         config_path = root / "bench.yaml"
         config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-        username, password = "bench-admin", secrets.token_urlsafe(16)
+        # A name of its own each run: a database kept between runs (bench cases) already has the last one.
+        username, password = f"bench-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(16)
         subprocess.run(_command("users", "add", username, "--role", "admin", "--password-stdin", "-c",
                                 str(config_path)), input=password + "\n", text=True, check=True,
                        capture_output=True)

@@ -75,9 +75,11 @@ def running_api(
         config_path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
         # A name of its own each run: a database kept between runs (bench cases) already has the last one.
         username, password = f"bench-{uuid.uuid4().hex[:8]}", secrets.token_urlsafe(16)
-        subprocess.run(_command("users", "add", username, "--role", "admin", "--password-stdin", "-c",
-                                str(config_path)), input=password + "\n", text=True, check=True,
-                       capture_output=True)
+        made = subprocess.run(_command("users", "add", username, "--role", "admin", "--password-stdin", "-c",
+                                       str(config_path)), input=password + "\n", text=True, check=False,
+                              capture_output=True)
+        if made.returncode != 0:
+            raise RuntimeError(f"making the benchmark's account failed: {made.stderr.strip()[-500:]}")
         log = (root / "api.log").open("w")
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         process = subprocess.Popen(_command("api", "-c", str(config_path)), stdout=log, stderr=subprocess.STDOUT,

@@ -201,6 +201,8 @@ class Worker:
                 if events:
                     with self.stages.measure("publishing"):
                         deliver(events, self._evidence_frame(frame), self.evidence, self.sink)
+                if self.metrics is not None:
+                    self.metrics.frame_age_seconds.observe(time.time() - frame.captured_at)
                 if self.on_analysed is not None:
                     self.on_analysed(frame, events)
             except Exception:

@@ -1,8 +1,8 @@
 """Prometheus metrics of a worker, served on `scheduler.metrics_port` with the standard client library.
 
 Per camera: frames decoded, analysed and dropped, frames waiting; for the process: inference time
-per batch and per frame, CPU per stage of the inference thread, events handed over and published,
-the spool's size, age and drops.
+per batch and per frame, frame age at hand-over, CPU per stage of the inference thread, events
+handed over and published, the spool's size, age and drops.
 """
 
 from __future__ import annotations
@@ -30,6 +30,9 @@ class WorkerMetrics(Collector):
                                            buckets=_BUCKETS, registry=self.registry)
         self.batch_frames = Histogram("streetwatch_inference_batch_frames", "Frames per inference call.",
                                       buckets=(1, 2, 4, 8, 16, 32, 64), registry=self.registry)
+        self.frame_age_seconds = Histogram("streetwatch_frame_age_seconds", "From a frame's decoding to its events "
+                                           "handed to the bus: how far behind live the worker runs.",
+                                           buckets=_BUCKETS, registry=self.registry)
         self.zone_evidence_seconds = Histogram("streetwatch_zone_evidence_seconds", "Segmenter and zone "
                                                "classifiers per batch (most batches run neither).",
                                                buckets=_BUCKETS, registry=self.registry)

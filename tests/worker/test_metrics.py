@@ -35,6 +35,8 @@ def test_a_replayed_camera_shows_its_frames_inference_and_events(detector, redis
     published = samples[("streetwatch_events_total", (("outcome", "published"),))]
     assert published == samples[("streetwatch_events_total", (("outcome", "handed_over"),))] == sink.sent > 0
     assert samples[("streetwatch_spool_events", ())] == 0
+    assert samples[("streetwatch_frame_age_seconds_count", ())] == analysed
+    assert samples[("streetwatch_frame_age_seconds_sum", ())] > 0
     stages = {stage: samples[("streetwatch_stage_cpu_seconds_total", (("stage", stage),))] for stage in STAGES}
     assert stages == pytest.approx(worker.stages.snapshot())
     assert stages["inference"] > stages["tracking"] > 0 and stages["zones_rules"] > 0 and stages["publishing"] > 0

@@ -226,7 +226,8 @@ def check_plans(db_url: str, plan: dict[str, list[dict[str, Any]]]) -> list[Plan
     """Each scenario's statements explained once per shape (its filters and sort), on the seeded database."""
     checks, seen = [], set()
     for name, requests in plan.items():
-        shapes = {(tuple(sorted(r)), r.get("sort")): r for r in requests}
+        # A cursor with a value is another statement (a row comparison) than the first page's empty one.
+        shapes = {(tuple(sorted(r)), r.get("sort"), bool(r.get("cursor"))): r for r in requests}
         for shape, request in shapes.items():
             if shape in seen:
                 continue

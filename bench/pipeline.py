@@ -89,11 +89,11 @@ def _totals(worker: Worker) -> tuple[int, int, int]:
 
 
 def _split(worker: Worker, before: dict[int, float], after: dict[int, float],
-           stages: tuple[dict[str, float], dict[str, float]]) -> dict[str, float]:
-    """CPU seconds in the window per SPLIT entry, from per-thread CPU and the inference thread's stage clock."""
+           stages: tuple[dict[str, float], dict[str, float]], named: dict[int | None, str]) -> dict[str, float]:
+    """CPU seconds in the window per SPLIT entry, from per-thread CPU and the inference thread's stage clock;
+    `named`: the Python threads alive at the window's end, by native id (the rest are the runtime's)."""
     spent = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
     feeds = {feed.native_id for feed in worker.feeds.values()}
-    named = {t.native_id: t.name for t in threading.enumerate()}
     inference_tid = worker.inference_thread_id
     stage = {name: stages[1][name] - stages[0][name] for name in STAGES}
     split = dict.fromkeys(SPLIT, 0.0) | stage
@@ -141,13 +141,14 @@ def measure_cameras(detector: Detector, clips: list[Path], cameras: int, decode:
             ages.counting = False
             end = (_totals(worker), thread_cpu_seconds(), worker.stages.snapshot(), time.process_time(),
                    sink.handed_over)
+            named = {t.native_id: t.name for t in threading.enumerate()}
             wall = time.monotonic() - t0
         finally:
             worker.stop()
             worker.join(30)
     (offered0, analysed0, dropped0), (offered1, analysed1, dropped1) = start[0], end[0]
     offered, analysed, dropped = offered1 - offered0, analysed1 - analysed0, dropped1 - dropped0
-    split = _split(worker, start[1], end[1], (start[2], end[2]))
+    split = _split(worker, start[1], end[1], (start[2], end[2]), named)
     per_frame = 1000 / max(analysed, 1)
     core_share = (end[3] - start[3]) / wall
     # A runtime whose threads leave the pinned CPU (ONNX Runtime sets its own affinity) is not one core carrying it.

@@ -345,7 +345,8 @@ def test_calibration_pairs_are_picked_on_the_picture_and_the_map(page: Watched, 
     projected = browser.locator("#zone-overlay g.zone-map[data-zone-id=map-school-yard]")
     expect(projected).to_have_count(1)
     expect(projected).to_contain_text("实验小学 操场")
-    assert "8" in projected.locator("polygon").evaluate("p => getComputedStyle(p).strokeDasharray")  # dashed
+    # Dashed, once the page's styles apply (an assertion that waits: a reload may still be loading them).
+    expect(projected.locator("polygon")).to_have_css("stroke-dasharray", re.compile(r"^8(px)?[ ,]"))
     expect(browser.locator("#zone-list li.zone-item-map")).to_contain_text("地图区域投影（只读）")
     stage_click(browser, 0.5, 0.75)  # inside the yard: nothing to select or drag
     expect(browser.locator("#zone-form")).to_have_count(0)

@@ -14,7 +14,6 @@ add up to frame to case. Dwell is excluded by construction: an episode starts at
 from __future__ import annotations
 
 import asyncio
-import json
 import random
 import tempfile
 import threading
@@ -25,14 +24,11 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
-from httpx_sse import aconnect_sse
 from pydantic import BaseModel
-from sqlalchemy import text
 
-from api.db import make_engine
-from bench.cases_seed import DEFAULT_SERVER, database_url
-from bench.common import Machine
-from bench.service import RunningApi, running_api
+from bench.cases_seed import DEFAULT_SERVER, ensure_database
+from bench.common import Machine, percentile
+from bench.service import RunningApi, live_changes, running_api
 from bus import BusConfig, DiskSpool, EventPublisher, SpoolingPublisher
 from zones import Event, ProblemClass, episode_id
 
@@ -59,11 +55,6 @@ class LatencyReport(BaseModel):
     episodes_per_camera_minute: float
     update_every_s: float
     runs: list[LatencyRun]
-
-
-def _pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return 1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def schedule(cameras: int, seconds: float, per_minute: float, update_every_s: float,
@@ -115,18 +106,11 @@ def _drive(api: RunningApi, planned: list[tuple[float, Event]], handed: dict[str
 async def _listen(api: RunningApi, seen: dict[str, tuple[float, float]], ready: threading.Event,
                   stop: threading.Event) -> None:
     """Each created case's first episode id -> (arrival on the feed, its commit time), both on the wall clock."""
-    async with httpx.AsyncClient(base_url=api.base_url, timeout=httpx.Timeout(10, read=None)) as client, \
-            aconnect_sse(client, "GET", "/api/live", headers=api.auth()) as source:
-        async for message in source.aiter_sse():
-            if message.event == "hello":
-                ready.set()
-            elif message.event == "change" and message.data:
-                now = time.time()
-                data = json.loads(message.data)
-                if data.get("kind") == "created":
-                    seen[data["case"]["event_id"]] = (now, datetime.fromisoformat(data["at"]).timestamp())
-            if stop.is_set():
-                return
+    async for now, data in live_changes(api, ready.set):
+        if data.get("kind") == "created":
+            seen[data["case"]["event_id"]] = (now, datetime.fromisoformat(data["at"]).timestamp())
+        if stop.is_set():
+            return
 
 
 def measure_run(api: RunningApi, cameras: int, seconds: float, per_minute: float, update_every_s: float) -> LatencyRun:
@@ -156,22 +140,9 @@ def measure_run(api: RunningApi, cameras: int, seconds: float, per_minute: float
         raise RuntimeError("no case reached the live feed")
     visible, commit = [p[0] for p in pairs], [p[1] for p in pairs]
     return LatencyRun(cameras=cameras, seconds=round(wall, 1), events_per_s=len(planned) / wall, starts=len(handed),
-                      seen=len(pairs), lost=len(handed) - len(pairs), commit_p50_ms=_pct(commit, 0.5),
-                      commit_p99_ms=_pct(commit, 0.99), visible_p50_ms=_pct(visible, 0.5),
-                      visible_p99_ms=_pct(visible, 0.99), visible_max_ms=1000 * max(visible))
-
-
-def _fresh_database(server_url: str, name: str) -> str:
-    admin = make_engine(server_url, statement_timeout_s=60).execution_options(isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # the driver's OperationalError family, with the server's own words
-        raise RuntimeError(f"PostgreSQL at {server_url.split('@')[-1]}: {str(exc).splitlines()[0]}") from None
-    finally:
-        admin.dispose()
-    return database_url(server_url, name)
+                      seen=len(pairs), lost=len(handed) - len(pairs), commit_p50_ms=1000 * percentile(commit, 0.5),
+                      commit_p99_ms=1000 * percentile(commit, 0.99), visible_p50_ms=1000 * percentile(visible, 0.5),
+                      visible_p99_ms=1000 * percentile(visible, 0.99), visible_max_ms=1000 * max(visible))
 
 
 def measure_latency(camera_counts: list[int], seconds: float = 60.0, per_minute: float = 1.0,
@@ -179,7 +150,7 @@ def measure_latency(camera_counts: list[int], seconds: float = 60.0, per_minute:
                     redis_url: str = "redis://127.0.0.1:6379/0",
                     progress: Callable[[str], None] = lambda _msg: None) -> LatencyReport:
     """One API process on a fresh PostgreSQL database; one run per camera count, in order."""
-    url = _fresh_database(server_url, "streetwatch_bench_latency")
+    url = ensure_database(server_url, "streetwatch_bench_latency", fresh=True)
     runs = []
     with running_api(database_url=url, redis_url=redis_url, api_settings={"verification": {"enabled": False}}) as api:
         for cameras in camera_counts:

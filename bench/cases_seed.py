@@ -48,13 +48,15 @@ def database_url(server_url: str, name: str) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
-def ensure_database(server_url: str, name: str) -> str:
-    """The URL of database `name` on the server, created when missing."""
+def ensure_database(server_url: str, name: str, fresh: bool = False) -> str:
+    """The URL of database `name` on the server, created when missing; `fresh`: made again, empty."""
     if name in ("test", "postgres", "template0", "template1"):
         raise BenchDatabaseError(f"refusing to seed database {name!r}: the benchmark keeps to its own databases")
     admin = make_engine(server_url, statement_timeout_s=60).execution_options(isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
+            if fresh:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             found = connection.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
             if found is None:
                 connection.execute(text(f'CREATE DATABASE "{name}"'))

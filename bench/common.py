@@ -41,6 +41,14 @@ class Stat(BaseModel):
         return f"{m:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
 
 
+def percentile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank value at `q` (0..1) of `values`, one of them: p99 of 100 latencies is the 99th slowest."""
+    if not values:
+        raise ValueError("no measurement")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
 class Machine(BaseModel):
     """Where figures were taken: absolute numbers mean little elsewhere, ratios travel."""
 

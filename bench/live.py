@@ -8,16 +8,15 @@ from events on the real Redis stream.
 from __future__ import annotations
 
 import asyncio
-import json
 import statistics
 import time
 from datetime import datetime
 
 import httpx
-from httpx_sse import aconnect_sse
 from pydantic import BaseModel
 
-from bench.service import RunningApi, running_api
+from bench.common import percentile
+from bench.service import RunningApi, live_changes, running_api
 from bus import BusConfig, EventPublisher
 from zones import Event, episode_id
 
@@ -40,11 +39,6 @@ class LiveReport(BaseModel):
     p50_ratio: float
     p99_ratio: float
     database: str
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _make_cases(api: RunningApi, count: int) -> list[int]:
@@ -70,18 +64,11 @@ def _make_cases(api: RunningApi, count: int) -> list[int]:
 
 
 async def _listen(api: RunningApi, received: dict[int, float], ready: asyncio.Event, stop: asyncio.Event) -> None:
-    async with httpx.AsyncClient(base_url=api.base_url, timeout=httpx.Timeout(10, read=None)) as client, \
-            aconnect_sse(client, "GET", "/api/live", headers=api.auth()) as source:
-        async for message in source.aiter_sse():
-            if message.event == "hello":
-                ready.set()
-            elif message.event == "change" and message.data:
-                now = time.time()
-                data = json.loads(message.data)
-                if data.get("kind") == "transition":
-                    received[data["change_id"]] = now - datetime.fromisoformat(data["at"]).timestamp()
-            if stop.is_set():
-                return
+    async for now, data in live_changes(api, ready.set):
+        if data.get("kind") == "transition":
+            received[data["change_id"]] = now - datetime.fromisoformat(data["at"]).timestamp()
+        if stop.is_set():
+            return
 
 
 def _drive(api: RunningApi, cases: list[int], changes: int, rate_hz: float) -> int:
@@ -117,7 +104,7 @@ async def _run(api: RunningApi, connections: int, changes: int, rate_hz: float) 
         raise RuntimeError("no change reached any connection")
     return LatencyRun(connections=connections, changes=made, deliveries=len(latencies),
                       lost=made * connections - len(latencies), p50_ms=statistics.median(latencies),
-                      p99_ms=_percentile(latencies, 0.99), max_ms=max(latencies))
+                      p99_ms=percentile(latencies, 0.99), max_ms=max(latencies))
 
 
 def measure_live(connections: int = 100, changes: int = 100, rate_hz: float = 10.0,

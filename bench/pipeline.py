@@ -17,13 +17,15 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel
 
-from bench.common import Machine, Stat, default_cpu, pinned
+from bench.common import Machine, Stat, default_cpu, percentile, pinned
 from bench.pipeline_setup import bench_cameras, bench_settings, bench_sink, raw_predict_fps
+from bus import SpoolingPublisher
 from detector import Detector
 from streams import Frame
 from worker import Worker
@@ -82,20 +84,34 @@ class _Ages:
             self.values.append(time.time() - frame.captured_at)
 
 
-def _totals(worker: Worker) -> tuple[int, int, int]:
-    offered = sum(feed.health.frames_analysed for feed in worker.feeds.values())
-    dropped = sum(feed.health.frames_dropped for feed in worker.feeds.values())
-    return offered, sum(worker.frames_processed.values()), dropped
+@dataclass(frozen=True)
+class _Counters:
+    """Everything a run reads at the start and at the end of its window; the run is their difference."""
+
+    offered: int
+    analysed: int
+    dropped: int
+    events: int
+    process_cpu_s: float
+    thread_cpu_s: dict[int, float]
+    stage_cpu_s: dict[str, float]
+
+    @classmethod
+    def read(cls, worker: Worker, sink: SpoolingPublisher) -> _Counters:
+        feeds = worker.feeds.values()
+        return cls(offered=sum(f.health.frames_analysed for f in feeds), analysed=sum(worker.frames_processed.values()),
+                   dropped=sum(f.health.frames_dropped for f in feeds), events=sink.handed_over,
+                   process_cpu_s=time.process_time(), thread_cpu_s=thread_cpu_seconds(),
+                   stage_cpu_s=worker.stages.snapshot())
 
 
-def _split(worker: Worker, before: dict[int, float], after: dict[int, float],
-           stages: tuple[dict[str, float], dict[str, float]], named: dict[int | None, str]) -> dict[str, float]:
+def _split(worker: Worker, start: _Counters, end: _Counters, named: dict[int | None, str]) -> dict[str, float]:
     """CPU seconds in the window per SPLIT entry, from per-thread CPU and the inference thread's stage clock;
     `named`: the Python threads alive at the window's end, by native id (the rest are the runtime's)."""
-    spent = {tid: after[tid] - before.get(tid, 0.0) for tid in after}
+    spent = {tid: cpu - start.thread_cpu_s.get(tid, 0.0) for tid, cpu in end.thread_cpu_s.items()}
     feeds = {feed.native_id for feed in worker.feeds.values()}
     inference_tid = worker.inference_thread_id
-    stage = {name: stages[1][name] - stages[0][name] for name in STAGES}
+    stage = {name: end.stage_cpu_s[name] - start.stage_cpu_s[name] for name in STAGES}
     split = dict.fromkeys(SPLIT, 0.0) | stage
     split["decode"] = sum(s for tid, s in spent.items() if tid in feeds)
     split["other"] = max(0.0, spent.get(inference_tid or -1, 0.0) - sum(stage.values()))
@@ -112,13 +128,6 @@ def _split(worker: Worker, before: dict[int, float], after: dict[int, float],
     return split
 
 
-def _pct(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    ordered = sorted(values)
-    return 1000 * ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
 def measure_cameras(detector: Detector, clips: list[Path], cameras: int, decode: DecodeMode, analysis_fps: float,
                     warmup_s: float, window_s: float, redis_url: str | None = None,
                     one_core: bool = True) -> PipelineRun:
@@ -132,34 +141,33 @@ def measure_cameras(detector: Detector, clips: list[Path], cameras: int, decode:
         worker.start()
         try:
             time.sleep(warmup_s)  # a benchmark waits on the wall clock: the cameras are paced by it
-            start = (_totals(worker), thread_cpu_seconds(), worker.stages.snapshot(), time.process_time(),
-                     sink.handed_over)
+            start = _Counters.read(worker, sink)
             ages.counting, t0, max_queued = True, time.monotonic(), 0
             while time.monotonic() - t0 < window_s:
                 max_queued = max(max_queued, sum(worker.queues.pending(c) for c in worker.feeds))
                 time.sleep(0.1)
             ages.counting = False
-            end = (_totals(worker), thread_cpu_seconds(), worker.stages.snapshot(), time.process_time(),
-                   sink.handed_over)
+            end = _Counters.read(worker, sink)
             named = {t.native_id: t.name for t in threading.enumerate()}
             wall = time.monotonic() - t0
         finally:
             worker.stop()
             worker.join(30)
-    (offered0, analysed0, dropped0), (offered1, analysed1, dropped1) = start[0], end[0]
-    offered, analysed, dropped = offered1 - offered0, analysed1 - analysed0, dropped1 - dropped0
-    split = _split(worker, start[1], end[1], (start[2], end[2]), named)
+    offered, analysed, dropped = end.offered - start.offered, end.analysed - start.analysed, end.dropped - start.dropped
+    split = _split(worker, start, end, named)
     per_frame = 1000 / max(analysed, 1)
-    core_share = (end[3] - start[3]) / wall
+    cpu_s = end.process_cpu_s - start.process_cpu_s
+    core_share = cpu_s / wall
     # A runtime whose threads leave the pinned CPU (ONNX Runtime sets its own affinity) is not one core carrying it.
     keeps_up = (dropped == 0 and analysed >= offered - settings.scheduler.queue_size * cameras
                 and (core_share <= 1.02 or not one_core))
     return PipelineRun(
         decode=decode, cameras=cameras, window_s=round(wall, 2), offered=offered, analysed=analysed,
-        dropped=dropped, events=end[4] - start[4], max_queued=max_queued, core_share=core_share,
-        cpu_ms_per_frame=(end[3] - start[3]) * per_frame,
+        dropped=dropped, events=end.events - start.events, max_queued=max_queued, core_share=core_share,
+        cpu_ms_per_frame=cpu_s * per_frame,
         split_ms={k: v * per_frame for k, v in split.items()},
-        age_p50_ms=_pct(ages.values, 0.5), age_p99_ms=_pct(ages.values, 0.99), keeps_up=keeps_up,
+        age_p50_ms=1000 * percentile(ages.values, 0.5) if ages.values else None,
+        age_p99_ms=1000 * percentile(ages.values, 0.99) if ages.values else None, keeps_up=keeps_up,
     )
 
 
@@ -294,6 +302,6 @@ def render(report: PipelineReport) -> str:
     lines += [f"| {t.decode} | {t.frames} | {t.pipeline_fps.fmt(2)} | {t.raw_predict_fps.fmt(2)} | "
               f"**{t.ratio.fmt(2)}** |" for t in report.throughput]
     if report.runs:
-        shares = statistics.median(r.cpu_ms_per_frame for r in report.runs)
-        lines.append(f"\nMedian CPU per analysed frame over the runs: {shares:.1f} ms")
+        median_cpu = statistics.median(r.cpu_ms_per_frame for r in report.runs)
+        lines.append(f"\nMedian CPU per analysed frame over the runs: {median_cpu:.1f} ms")
     return "\n".join(lines)

@@ -6,6 +6,7 @@ in-process test client; this starts one, makes it an account, and stops it.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import socket
@@ -14,7 +15,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ from typing import Any
 
 import httpx
 import yaml
+from httpx_sse import aconnect_sse
 
 
 @dataclass(frozen=True)
@@ -125,3 +127,15 @@ def _wait_and_login(base_url: str, username: str, password: str, process: subpro
             pass
         time.sleep(0.2)
     raise RuntimeError(f"the API did not answer within {timeout_s:.0f} s")
+
+
+async def live_changes(api: RunningApi, on_hello: Callable[[], None]) -> AsyncIterator[tuple[float, dict[str, Any]]]:
+    """A dashboard's live feed: each change as (arrival on the wall clock, its message), after `on_hello` says the
+    connection is open. The caller stops reading when it has what it came for."""
+    async with httpx.AsyncClient(base_url=api.base_url, timeout=httpx.Timeout(10, read=None)) as client, \
+            aconnect_sse(client, "GET", "/api/live", headers=api.auth()) as source:
+        async for message in source.aiter_sse():
+            if message.event == "hello":
+                on_hello()
+            elif message.event == "change" and message.data:
+                yield time.time(), json.loads(message.data)

@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import redis
 
+from bench.common import percentile
 from bench.service import running_api
 from bus import BusConfig, EvidenceStore
 from bus.zonesync import read_acks
@@ -28,11 +29,6 @@ from models.registry import current_assets_dir
 
 CURB = {"id": "curb", "kind": "no_parking", "polygon": [[0.08, 0.30], [0.50, 0.20], [0.50, 0.40], [0.12, 0.46]]}
 NEAR = {"id": "near-curb", "kind": "no_parking", "polygon": [[0.0, 0.60], [0.80, 0.60], [0.80, 0.95], [0.0, 0.95]]}
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def measure_reload(saves: int = 100, redis_url: str = "redis://127.0.0.1:6379/15") -> dict[str, Any]:
@@ -67,7 +63,7 @@ def measure_reload(saves: int = 100, redis_url: str = "redis://127.0.0.1:6379/15
             worker.wait(60)
             log.close()
     return {"saves": saves, "p50_ms": 1000 * statistics.median(latencies),
-            "p99_ms": 1000 * _percentile(latencies, 0.99), "max_ms": 1000 * max(latencies),
+            "p99_ms": 1000 * percentile(latencies, 0.99), "max_ms": 1000 * max(latencies),
             "publish_to_use_p50_ms": 1000 * statistics.median(from_publish), "analysis_fps": 2}
 
 

@@ -102,20 +102,29 @@ class CaseStore:
             ).scalar() is not None
             case = self._open_case(session, event)
             assert case is not None
-        session.execute(
+        bound = session.execute(
             self._insert(EpisodeRow)
             .values(event_id=event.event_id, case_id=case.id, start_s=event.start_s, end_s=None, created_at=now)
             .on_conflict_do_nothing(index_elements=["event_id"])
-        )
-        owner = session.get(EpisodeRow, event.event_id, populate_existing=True)
-        assert owner is not None
-        if owner.case_id != case.id:  # another consumer bound it first
-            case = session.get(CaseRow, owner.case_id, with_for_update=True)
-            assert case is not None
-            return case, False, False
+            .returning(EpisodeRow.event_id)
+        ).scalar() is not None
+        if not bound:  # another consumer bound this episode first: it opened or joined, this delivery did neither
+            return self._taken(session, event, case if created else None), False, False
         if not created:
             case.episodes += 1
         return case, created, not created
+
+    def _taken(self, session: Session, event: Event, opened: CaseRow | None) -> CaseRow:
+        """The case that bound this episode first; a case this delivery opened meanwhile holds nothing, so it goes."""
+        if opened is not None:
+            session.delete(opened)
+            session.flush()
+        owner = session.get(EpisodeRow, event.event_id, populate_existing=True)
+        assert owner is not None
+        case = session.get(CaseRow, owner.case_id, with_for_update=True, populate_existing=True)
+        assert case is not None
+        _same_place(case, event)
+        return case
 
     def _open_case(self, session: Session, event: Event) -> CaseRow | None:
         return session.scalar(

@@ -19,21 +19,19 @@ def escalate_overdue(sessions: sessionmaker, now: datetime | None = None, clock:
                      batch: int = 500) -> list[int]:
     """Escalate every open case whose deadline has passed and that has not escalated yet; returns their ids.
 
-    Safe to run from several API replicas at once: each case is locked and re-checked before it changes.
+    Safe to run from several API replicas at once, and beside people working the cases: each case is locked and
+    re-checked (status, deadline, not yet escalated) before it changes.
     """
     now = now or clock()
+    overdue = (CaseRow.status.in_([s.value for s in DEADLINE_RUNS]), CaseRow.escalated.is_(False),
+               CaseRow.deadline.is_not(None), CaseRow.deadline < now)
     with sessions() as session:
-        due = list(session.scalars(
-            select(CaseRow.id).where(
-                CaseRow.status.in_([s.value for s in DEADLINE_RUNS]), CaseRow.escalated.is_(False),
-                CaseRow.deadline.is_not(None), CaseRow.deadline < now,
-            ).order_by(CaseRow.deadline).limit(batch)
-        ))
+        due = list(session.scalars(select(CaseRow.id).where(*overdue).order_by(CaseRow.deadline).limit(batch)))
     escalated = []
     for case_id in due:
         with sessions.begin() as session:
-            case = session.scalar(select(CaseRow).where(CaseRow.id == case_id, CaseRow.escalated.is_(False))
-                                  .with_for_update())
+            # The whole condition again under the lock: someone may have resolved or dismissed it since.
+            case = session.scalar(select(CaseRow).where(CaseRow.id == case_id, *overdue).with_for_update())
             if case is None:
                 continue
             before = case.priority

@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 from cli.common import load_or_exit
+from models.precision import describe_precision
 from settings import DEMO_CONFIG
 from worker.zone_evidence import scene_details
 from zones.classes import Coverage
@@ -40,6 +41,10 @@ def models_command(
     settings = load_or_exit(config)
     report = coverage_for_config(settings.detector, load=True, scene=scene_details(settings.scene),
                                  heads=_heads(settings))
+    configured = settings.detector.precision
+    for model in report.models:
+        if not model.error:
+            model.precision = f"{describe_precision(model.path, model.format, configured)} (configured {configured})"
     typer.echo(report.model_dump_json(indent=2) if as_json else render(report))
     if any(m.error for m in report.models):
         raise typer.Exit(1)
@@ -109,6 +114,8 @@ def render(report: CoverageReport) -> str:
         lines.append(f"  {m.name}  {m.format}  imgsz {m.imgsz or '-'}  {len(m.labels)} labels  "
                      f"({m.origin}{': ' + m.manifest if m.manifest else ''})")
         lines.append(f"    {m.path}")
+        if m.precision:
+            lines.append(f"    推理精度 precision: {m.precision}")
         mapped = {k: v for k, v in m.label_map.items() if k in m.labels}
         if mapped:
             lines.append("    标签映射 label map: " + ", ".join(f"{k} → {v or '(dropped)'}" for k, v in mapped.items()))

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from models import default_model_path
 from models.manifest import load_manifest
+from models.precision import Precision
 from models.registry import ModelInfo, expand_file, resolve_model, shipped_manifest_path, unique_names
 from models.triton import is_triton_url, triton_model_name
 
@@ -83,6 +84,12 @@ class DetectorConfig(BaseModel):
     )
     iou: float = Field(0.7, gt=0.0, le=1.0, description="Non-maximum suppression overlap.")
     device: str = Field("cpu", description="'cpu', '0' for the first GPU, ...")
+    precision: Precision = Field(
+        "f32",
+        description="Inference precision of every model: f32 (the default: the same alerts on every CPU) or auto "
+        "(the runtime's choice: OpenVINO takes bfloat16 on CPUs with AVX-512 BF16 or AMX). docs/models.md has "
+        "the measured speed and alerts of each.",
+    )
 
     @model_validator(mode="before")
     @classmethod

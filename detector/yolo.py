@@ -12,6 +12,7 @@ import numpy as np
 from detector.config import DetectorConfig, ModelSpec
 from detector.detections import Detections
 from models.loading import ModelLoadError, loadable_path
+from models.precision import PrecisionError, pin_precision, pinned_precision
 from models.registry import ModelInfo, resolve_model, unique_names
 from models.triton import is_triton_url
 
@@ -67,13 +68,16 @@ class Detector:
         self._loaded: list[_Loaded] = []
         for spec in config.models:
             try:
-                model = YOLO(loadable_path(spec.path), task="detect")
+                weights = loadable_path(spec.path)
+                model = YOLO(weights, task="detect")
                 names = dict(model.names)  # loads the weights for exported formats
             except ModelLoadError as exc:
                 raise DetectorError(str(exc)) from None
             except Exception as exc:  # Ultralytics raises many kinds for a bad file
                 raise DetectorError(load_failure(spec.path, exc)) from exc
-            self._loaded.append(self._prepare(spec, model, [names[i] for i in sorted(names)]))
+            loaded = self._prepare(spec, model, [names[i] for i in sorted(names)])
+            pin_precision(model, config.precision, weights, loaded.info.name)
+            self._loaded.append(loaded)
         unique_names([m.info for m in self._loaded])
         for loaded in self._loaded:
             for warning in loaded.info.warnings:
@@ -105,6 +109,11 @@ class Detector:
         """Each loaded model: name, path, format, imgsz, labels and evidence labels, for coverage reports."""
         return [m.info for m in self._loaded]
 
+    @property
+    def precisions(self) -> dict[str, str | None]:
+        """Per model, the precision its runtime reported when pinned (None until its first frame)."""
+        return {m.info.name: pinned_precision(m.model) for m in self._loaded}
+
     def detect(self, images: list[np.ndarray]) -> list[Detections]:
         if not images:
             return []
@@ -120,7 +129,10 @@ class Detector:
         return [_merge([dets[i] for dets in per_model]) for i in range(len(images))]
 
     def _run(self, loaded: _Loaded, images: list[np.ndarray]) -> list[Detections]:
-        results = loaded.model.predict(images, **loaded.predict_kwargs)
+        try:
+            results = loaded.model.predict(images, **loaded.predict_kwargs)
+        except PrecisionError as exc:
+            raise DetectorError(f"model {loaded.info.name}: {exc}") from exc
         return [_to_detections(r, loaded.evidence) for r in results]
 
 

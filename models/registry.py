@@ -57,6 +57,7 @@ class ModelInfo(BaseModel):
     source: str | None = None
     licence: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    precision: str | None = Field(None, description="Inference precision the runtime compiles it at, where asked.")
     error: str | None = Field(None, description="Why the labels are unknown; such a model covers nothing.")
 
     def evidence_label(self, label: str) -> str:

@@ -20,7 +20,7 @@ from pydantic import BaseModel
 
 from bench.common import Machine, Stat, fmt_num, table
 from detector import Detector, DetectorConfig
-from models.loading import loadable_path
+from models.loading import open_yolo
 from models.registry import current_assets_dir
 from streams import FileSource, SourceConfig
 
@@ -91,7 +91,6 @@ def run_detect_bench(
     progress: Callable[[str], None] = lambda _msg: None,
 ) -> DetectReport:
     """Time raw predict and our detect, one frame per call and `batch` frames per call, `repeats` rounds."""
-    from ultralytics import YOLO  # quiet: importing `detector` above set YOLO_VERBOSE
 
     if repeats < 1 or frames < 1 or batch < 1:
         raise ValueError("repeats, frames and batch must be at least 1")
@@ -101,7 +100,7 @@ def run_detect_bench(
     progress(f"loading {config.model}")
     ours = Detector(config)
     info = ours.models[0]
-    raw = YOLO(loadable_path(config.model), task="detect")
+    raw = open_yolo(config.model, config.precision)
     kwargs: dict[str, Any] = {"conf": config.confidence, "iou": config.iou, "device": config.device, "verbose": False}
     if info.imgsz:
         kwargs["imgsz"] = info.imgsz

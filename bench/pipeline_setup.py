@@ -17,7 +17,7 @@ from typing import Literal
 
 from bus import BusConfig, DiskSpool, EventPublisher, EvidenceStore, SpoolingPublisher, redis_client
 from detector import Detector
-from models.loading import loadable_path
+from models.loading import open_yolo
 from settings import DEMO_CONFIG, AppConfig, load_config
 from streams import FileSource, SourceConfig
 from worker import CameraConfig
@@ -80,12 +80,10 @@ def raw_predict_fps(detector: Detector, clips: list[Path], decode: Literal["keyf
     The frames are decoded first, outside the timing; the model is the detector's first, loaded the
     way the detector loads it, with the same size, thresholds and device.
     """
-    from ultralytics import YOLO
-
     images = [frame.image for clip in clips for frame in FileSource(
         f"raw-{clip.stem}", SourceConfig(url=str(clip), analysis_fps=analysis_fps, decode=decode))]
     info = detector.models[0]
-    model = YOLO(loadable_path(info.path), task="detect")
+    model = open_yolo(info.path, detector.config.precision)
     kwargs: dict[str, object] = {"conf": detector.config.confidence, "iou": detector.config.iou,
                                  "device": detector.config.device, "verbose": False}
     if info.imgsz:

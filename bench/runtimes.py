@@ -28,7 +28,8 @@ from pydantic import BaseModel
 
 from bench.common import Machine, Stat, table
 from bench.detect import load_frames
-from models.loading import loadable_path
+from models.loading import open_yolo
+from models.precision import openvino_config
 from models.registry import current_assets_dir
 
 DEFAULT_CLIP = "residential-street-parked-cars.mp4"
@@ -108,7 +109,7 @@ def _openvino_model(path: Path, batch: int = 1) -> Callable[[np.ndarray], Any]:
                 op.output(0).replace(free.output(0))
         size = model.input(0).get_partial_shape()[2].get_length()
         model.reshape([batch, 3, size, size])
-    compiled = core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY"})
+    compiled = core.compile_model(model, "CPU", {"PERFORMANCE_HINT": "LATENCY", **openvino_config("f32")})
     request = compiled.create_infer_request()
     return lambda x: request.infer({0: x})[0]
 
@@ -117,7 +118,6 @@ def run_runtimes_bench(
     clip: Path | None = None, frames: int = 40, repeats: int = 3, progress: Callable[[str], None] = lambda _msg: None
 ) -> RuntimesReport:
     """Every variant on the same `frames` frames of `clip`, `repeats` interleaved rounds."""
-    from ultralytics import YOLO
 
     if repeats < 1 or frames < 1:
         raise ValueError("repeats and frames must be at least 1")
@@ -130,7 +130,7 @@ def run_runtimes_bench(
     counts: dict[str, tuple[int, int]] = {}
     for name, file, runtime, size in MODELS:
         progress(f"loading {name} ({runtime})")
-        yolo = YOLO(loadable_path(str(weights / file)), task="detect")
+        yolo = open_yolo(str(weights / file))
         kwargs = {"imgsz": size, "conf": 0.1, "iou": 0.7, "device": "cpu", "verbose": False}
         results = [r for img in images for r in yolo.predict(img, **kwargs)]  # warm-up, and what it finds
         car = next(k for k, v in yolo.names.items() if v == "car")

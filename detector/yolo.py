@@ -11,8 +11,8 @@ import numpy as np
 
 from detector.config import DetectorConfig, ModelSpec
 from detector.detections import Detections
-from models.loading import ModelLoadError, loadable_path
-from models.precision import PrecisionError, pin_precision, pinned_precision
+from models.loading import ModelLoadError, open_yolo
+from models.precision import PrecisionError, pinned_precision
 from models.registry import ModelInfo, resolve_model, unique_names
 from models.triton import is_triton_url
 
@@ -62,22 +62,17 @@ class Detector:
     """
 
     def __init__(self, config: DetectorConfig) -> None:
-        from ultralytics import YOLO  # heavy import, paid only by processes that detect
-
         self.config = config
         self._loaded: list[_Loaded] = []
         for spec in config.models:
             try:
-                weights = loadable_path(spec.path)
-                model = YOLO(weights, task="detect")
+                model = open_yolo(spec.path, config.precision)
                 names = dict(model.names)  # loads the weights for exported formats
             except ModelLoadError as exc:
                 raise DetectorError(str(exc)) from None
             except Exception as exc:  # Ultralytics raises many kinds for a bad file
                 raise DetectorError(load_failure(spec.path, exc)) from exc
-            loaded = self._prepare(spec, model, [names[i] for i in sorted(names)])
-            pin_precision(model, config.precision, weights, loaded.info.name)
-            self._loaded.append(loaded)
+            self._loaded.append(self._prepare(spec, model, [names[i] for i in sorted(names)]))
         unique_names([m.info for m in self._loaded])
         for loaded in self._loaded:
             for warning in loaded.info.warnings:

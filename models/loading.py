@@ -14,8 +14,10 @@ import hashlib
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
 from models.manifest import format_of
+from models.precision import Precision, pin_precision
 
 OPENVINO_SUFFIX = "_openvino_model"
 # Runtime package each format needs, and the pip name that installs it.
@@ -67,6 +69,19 @@ def loadable_path(path: str) -> str:
             f"文件夹 point at a .onnx/.pt file or an OpenVINO folder (model.xml + model.bin)"
         )
     return str(weights)
+
+
+def open_yolo(path: str, precision: Precision = "f32", name: str | None = None) -> Any:
+    """`ultralytics.YOLO` for a configured path, its runtime pinned to `precision` (models/precision.py).
+
+    Every model the product or its benchmarks run is opened here, so no runtime picks its own precision.
+    """
+    from ultralytics import YOLO  # heavy import, paid only by processes that detect
+
+    weights = loadable_path(path)
+    model = YOLO(weights, task="detect")
+    pin_precision(model, precision, weights, name or Path(path).name)
+    return model
 
 
 def _require_runtime(fmt: str, weights: Path) -> None:

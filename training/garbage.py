@@ -173,13 +173,13 @@ def measure(
     """The figures of a trained model, written to report.json beside it (and into the shipped manifest):
     validation on the set, false boxes on the street clips alone, and both again beside COCO with its
     person and vehicle boxes suppressing this model's (`drop_inside`)."""
-    from ultralytics import YOLO
 
+    from models.loading import open_yolo
     from training.agreement import beside_coco, false_boxes
 
     limit_threads(preset.threads)
     figures = validation_figures(onnx, data_yaml, preset.imgsz)
-    street = false_boxes(YOLO(str(onnx), task="detect"), assets, preset.every, preset.conf, preset.imgsz)
+    street = false_boxes(open_yolo(str(onnx)), assets, preset.every, preset.conf, preset.imgsz)
     coco = str(assets / "weights" / "yolov8n-coco-int8-640.onnx")
     combined = beside_coco(coco, str(onnx), assets, valid_truth(data_yaml), preset.every, CONFS, DROP_INSIDE)
     report = {

@@ -217,10 +217,10 @@ def rebuild_and_check(
     if export_onnx:
         result["onnx"] = str(export_dynamic_onnx(weights))
     if every > 0:
-        from ultralytics import YOLO
+        from models.loading import open_yolo
 
-        int8 = YOLO(str(onnx_path), task="detect")
-        float_model = YOLO(str(weights), task="detect")
+        int8 = open_yolo(str(onnx_path))
+        float_model = open_yolo(str(weights))
         result["agreement"] = agreement(int8, float_model, shared_frames(assets, every)).summary()
     return result
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import cv2
 import numpy as np
 
 from zones import Event
@@ -28,6 +27,8 @@ def clean_of(relative: str) -> str:
 
 
 def _shrunk(image: np.ndarray) -> np.ndarray:
+    import cv2  # OpenCV where a picture is written: the API imports this module only to serve files
+
     height, width = image.shape[:2]
     if width <= THUMBNAIL_WIDTH:
         return image
@@ -42,6 +43,8 @@ class EvidenceStore:
 
     def save(self, event: Event, image: np.ndarray) -> str:
         """Draw the event's box on the frame and store it; returns the path relative to the media dir."""
+        import cv2
+
         relative = Path("evidence") / _SAFE_PART.sub("_", event.camera_id) / f"{event.event_id}-{event.state}.jpg"
         target = self.root / relative
         picture = image.copy()
@@ -62,6 +65,8 @@ class EvidenceStore:
     @staticmethod
     def _write(target: Path, image: np.ndarray) -> None:
         """Write then rename, so the API never serves half a JPEG."""
+        import cv2
+
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary = target.with_suffix(".tmp.jpg")
         if not cv2.imwrite(str(temporary), image, [cv2.IMWRITE_JPEG_QUALITY, 85]):

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import cv2
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -120,6 +119,8 @@ def letterbox(
     image: np.ndarray, size: int, placement: str = "top_left"
 ) -> tuple[np.ndarray, tuple[int, int, int, int]]:
     """A BGR frame as a `size` x `size` RGB square, aspect ratio kept, grey padding; and where it lies."""
+    import cv2  # here, not at the top: the API imports this module for `SceneConfig` and never decodes a frame
+
     height, width = image.shape[:2]
     scale = size / max(width, height)
     w, h = max(1, round(width * scale)), max(1, round(height * scale))

@@ -19,25 +19,17 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from detector.encoder import EncoderConfig, ImageEncoder
-from detector.scene import SCENE_VARIANTS, SceneConfig, SceneSegmenter
+from detector.scene import SceneSegmenter
 from streams import Frame
 from zones import ProblemClass, ZoneConfig
 from zones.classifier import RetrainPolicy, ZoneClassifier, crop_zone
-from zones.evidence import SCENE_RULES, ZoneEvidence
-from zones.scene import SceneBaseline, ZoneSceneEvidence, available_groups
+from zones.evidence import ZoneEvidence
+from zones.scene import SceneBaseline, ZoneSceneEvidence
+
+# Re-exported: worker.config, the tools and the tests read the scene schema from here too.
+from zones.scene_config import SceneEvidenceConfig, scene_classes, scene_details  # noqa: F401
 
 log = logging.getLogger(__name__)
-
-
-class SceneEvidenceConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    enabled: bool = Field(True, description="Run the segmenter where zones watch water, garbage, bins, vending.")
-    segmenter: SceneConfig = Field(default_factory=SceneConfig, description="The 150-class variant: the 32-class "
-                                   "one is cheaper but has no awnings, stalls, bags, boxes or ashcans.")
-    every_n_frames: int = Field(60, ge=1, le=10_000, description="One analysed frame in N is segmented (every "
-                                "30 s at 2 analysed frames/s: these problems change over minutes, and a segmentation "
-                                "costs about five detections; docs/performance.md).")
 
 
 class ClassifierConfig(BaseModel):
@@ -50,24 +42,6 @@ class ClassifierConfig(BaseModel):
     retrain: RetrainPolicy = Field(default_factory=RetrainPolicy)
     heads_dir: str | None = Field(None, description="Where a worker keeps its trained heads (default "
                                   "`<media_dir>/heads`); they are used from the next start before any label arrives.")
-
-
-def scene_classes(config: SceneEvidenceConfig) -> frozenset[ProblemClass]:
-    """Classes the configured segmenter can show at all (the 32-class variant lacks awnings, bags, ashcans)."""
-    if not config.enabled or not config.segmenter.model_path().is_file():
-        return frozenset()
-    groups = set(available_groups(SCENE_VARIANTS[config.segmenter.variant].classes))
-    return frozenset(p for p, rule in SCENE_RULES.items() if groups & set(rule.groups)
-                     and (rule.context is None or rule.context in groups))
-
-
-def scene_details(config: SceneEvidenceConfig) -> dict[ProblemClass, str]:
-    """For coverage reports: per class the segmenter shows, which groups and at what rate."""
-    groups = set(available_groups(SCENE_VARIANTS[config.segmenter.variant].classes))
-    return {problem: f"ADE20K {config.segmenter.variant}: {', '.join(g for g in rule.groups if g in groups)}"
-                     + (f" beside {rule.context}" if rule.context else "")
-                     + f", one analysed frame in {config.every_n_frames}"
-            for problem, rule in SCENE_RULES.items() if problem in scene_classes(config)}
 
 
 class _Camera:

@@ -12,8 +12,8 @@ from fastapi import APIRouter, Request
 from api.auth import Reader
 from api.errors import PROTECTED
 from bus.heads import read_heads
-from worker.zone_evidence import scene_details
 from zones.coverage import CoverageReport, coverage_for_config
+from zones.scene_config import scene_details
 
 router = APIRouter(prefix="/api", tags=["classes 问题类别"], responses=PROTECTED)
 

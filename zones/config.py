@@ -6,10 +6,19 @@ from datetime import datetime, time
 from typing import Any, Literal
 
 import shapely
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from shapely.validation import explain_validity
 
 from zones.classes import CLASS_INFO, HIGH_PRIORITY_KINDS, KIND_CLASSES, ProblemClass, RuleKind, ZoneKind
+from zones.event import GridName, ZoneName
 
 Priority = Literal["high", "normal", "low"]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
@@ -25,20 +34,36 @@ def parse_problem_class(value: object) -> ProblemClass:
 
 
 class RuleParams(BaseModel):
-    """What every rule kind shares."""
+    """What every rule kind shares. Each kind has only the fields its rule reads: a setting that would be
+    stored and never read is refused, naming what the kind does read."""
 
     model_config = ConfigDict(extra="forbid")
 
     min_confidence: float = Field(0.3, ge=0.0, le=1.0, description="Score a detection needs to count.")
     min_area: float = Field(0.002, ge=0.0, lt=1.0, description="Smallest box, as a fraction of the frame.")
-    clear_s: float = Field(30.0, gt=0, description="Seconds gone before the event ends.")
     update_every_s: float = Field(60.0, gt=0, description="Seconds between `update` events of one episode.")
     cooldown_s: float = Field(
         0.0, ge=0, description="After an episode ends, the same zone and class stay quiet this long."
     )
 
+    @model_validator(mode="before")
+    @classmethod
+    def _only_fields_read(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            unread = sorted(str(key) for key in value if key not in cls.model_fields)
+            if unread:
+                raise ValueError(f"此类规则不读取 {', '.join(unread)} / this rule kind does not read "
+                                 f"{', '.join(unread)}; it reads {', '.join(cls.model_fields)}")
+        return value
 
-class StationaryRuleConfig(RuleParams):
+
+class TrackedRuleParams(RuleParams):
+    """Kinds that follow objects: an episode ends once they are gone for `clear_s` (presence ends at `p_off`)."""
+
+    clear_s: float = Field(30.0, gt=0, description="Seconds gone before the event ends.")
+
+
+class StationaryRuleConfig(TrackedRuleParams):
     """A tracked object that stays still inside a zone for `dwell_s` is a problem (parking)."""
 
     dwell_s: float = Field(180.0, gt=0, description="Seconds still in the zone before an event starts.")
@@ -50,7 +75,7 @@ class StationaryRuleConfig(RuleParams):
     )
 
 
-class ClusterRuleConfig(RuleParams):
+class ClusterRuleConfig(TrackedRuleParams):
     """Objects that stay still together in a zone, with people tending them when `person_ratio` > 0."""
 
     dwell_s: float = Field(120.0, gt=0)
@@ -164,14 +189,14 @@ class ZoneConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")
-    name: str | None = Field(None, description="What staff call it, e.g. 实验小学南门.")
+    name: ZoneName | None = Field(None, description="What staff call it, e.g. 实验小学南门.")
     kind: ZoneKind
     polygon: list[tuple[float, float]]
     classes: list[ProblemClass] = Field(
         default_factory=list, description="Watched classes; empty means every class the kind allows."
     )
     priority: Priority | None = Field(None, description="Default: high in school and hospital zones.")
-    grid: str | None = Field(None, max_length=64, description="The grid (网格) responsible for this area.")
+    grid: GridName | None = Field(None, description="The grid (网格) responsible for this area.")
     overrides: dict[ProblemClass, ZoneOverride] = Field(default_factory=dict)
     schedule: list[ScheduleWindow] = Field(
         default_factory=list, description="Armed only inside these windows; always armed when empty."
@@ -202,6 +227,8 @@ class ZoneConfig(BaseModel):
         stray = sorted(p.value for p in overrides if p not in watched)
         if stray and (info.data.get("classes") or kind is not None):
             raise ValueError(f"overrides for classes this zone does not watch: {', '.join(stray)}")
+        for problem, override in overrides.items():
+            _check_override(problem, override)
         return overrides
 
     @field_validator("polygon")
@@ -234,7 +261,8 @@ class ZoneConfig(BaseModel):
         override = self.overrides.get(problem)
         if override is None:
             return defaults
-        return defaults.model_copy(update=override.model_dump(exclude_none=True))
+        # Validated as the class's own settings would be (model_copy would skip it).
+        return type(defaults).model_validate({**defaults.model_dump(), **override.model_dump(exclude_none=True)})
 
     def armed_at(self, moment: datetime | None) -> bool:
         if not self.schedule:
@@ -244,3 +272,22 @@ class ZoneConfig(BaseModel):
 
 def rule_kind(problem: ProblemClass) -> RuleKind:
     return CLASS_INFO[problem].rule
+
+
+def _check_override(problem: ProblemClass, override: ZoneOverride) -> None:
+    """An override the class's rule does not read is refused, and its values must pass the rule's own field
+    checks, so a zone can never store a setting that is silently ignored or would be refused in `rules`."""
+    given = override.model_dump(exclude_none=True)
+    kind = rule_kind(problem)
+    params_type = RULE_TYPES[kind]
+    unread = sorted(name for name in given if name not in params_type.model_fields)
+    if unread:
+        names = ", ".join(unread)
+        raise ValueError(f"{problem.value}.{names}: {CLASS_INFO[problem].name_zh}是 {kind.value} 规则，"
+                         f"不读取 {names} / the {kind.value} rule of {problem.value} does not read {names}")
+    try:
+        params_type.model_validate({**DEFAULT_RULES[problem].model_dump(), **given})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ValueError(f"{problem.value}.{where}: {first['msg']}") from None

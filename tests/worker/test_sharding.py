@@ -46,3 +46,72 @@ def test_replicas_without_ordinals_claim_distinct_shards_through_redis(redis_bus
 
         client = redis.Redis.from_url(redis_bus.redis_url)
         client.delete(*[f"{redis_bus.stream}:shard:3:{i}" for i in range(3)])
+
+
+def _lease_keys(redis_bus, count: int) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f"{redis_bus.stream}:shard:{count}:{i}" for i in range(count)]
+
+
+def test_the_owner_renews_its_lease_to_a_full_ttl(redis_bus):  # type: ignore[no-untyped-def]
+    import redis
+
+    from bus import ShardLease
+
+    client = redis.Redis.from_url(redis_bus.redis_url)
+    lease = ShardLease(redis_bus, 1, owner="replica-a", ttl_s=60, renew_s=3600)
+    try:
+        assert lease.claim() == 0
+        (key,) = _lease_keys(redis_bus, 1)
+        client.pexpire(key, 5_000)  # as if most of the TTL had gone by
+        assert lease.renew()
+        assert client.pttl(key) > 5_000 and client.get(key) == lease.token.encode()
+        assert lease.held and not lease.lost.is_set()
+    finally:
+        lease.release()
+        client.delete(*_lease_keys(redis_bus, 1))
+
+
+def test_a_renewal_by_one_that_no_longer_owns_the_lease_fails_and_loses_it(redis_bus):  # type: ignore
+    import redis
+
+    from bus import ShardLease
+
+    client = redis.Redis.from_url(redis_bus.redis_url)
+    lost: list[int] = []
+    lease = ShardLease(redis_bus, 1, owner="replica-a", ttl_s=60, renew_s=3600, on_lost=lost.append)
+    try:
+        assert lease.claim() == 0
+        (key,) = _lease_keys(redis_bus, 1)
+        client.set(key, "replica-b:its-own-token", px=60_000)  # another replica holds it now
+        assert not lease.renew()
+        assert client.get(key) == b"replica-b:its-own-token"  # not renewed over, not stolen back
+        assert lease.lost.is_set() and not lease.held and lost == [0]
+        lease.release()
+        assert client.get(key) == b"replica-b:its-own-token"  # release deletes only what is its own
+    finally:
+        client.delete(*_lease_keys(redis_bus, 1))
+
+
+def test_an_expired_lease_is_taken_by_the_other_and_its_old_owner_knows(redis_bus):  # type: ignore
+    import redis
+
+    from bus import ShardLease
+    from tests.helpers import wait_until
+
+    client = redis.Redis.from_url(redis_bus.redis_url)
+    (key,) = _lease_keys(redis_bus, 1)
+    first = ShardLease(redis_bus, 1, owner="replica-a", ttl_s=1, renew_s=3600)  # a replica that stopped renewing
+    second = ShardLease(redis_bus, 1, owner="replica-b", ttl_s=60)
+    try:
+        assert first.claim() == 0
+        with pytest.raises(RuntimeError, match="all 1 shards are taken"):
+            ShardLease(redis_bus, 1, owner="replica-b", ttl_s=60).claim()
+        wait_until(first.lost.is_set, what="the unrenewed lease to count as lost by its owner")
+        wait_until(lambda: not client.exists(key), what="Redis to expire the lease")
+        assert second.claim() == 0
+        assert not first.renew() and client.get(key) == second.token.encode()
+        assert second.renew() and second.held
+    finally:
+        first.release()
+        second.release()
+        client.delete(key)

@@ -28,6 +28,8 @@ app = typer.Typer(
 
 # A worker or replay that stops with events still in its spool (Redis away) says so: EX_TEMPFAIL.
 EXIT_SPOOLED = 75
+# A worker whose shard lease was lost stopped those cameras; its restart claims a shard again.
+EXIT_LEASE_LOST = 3
 
 ConfigOption = Annotated[
     Path, typer.Option("--config", "-c", help="YAML configuration (cameras, zones, rules, settings).")
@@ -165,6 +167,10 @@ def worker(
             lease.release()
         _model_failure(exc)
     stop_on_signals(running.stop)
+    if lease is not None:  # a lost lease may already be someone else's shard: its cameras stop now
+        lease.on_lost = lambda _index: running.stop()
+        if lease.lost.is_set():
+            running.stop()
     try:
         while running.alive:
             running.join(1.0)
@@ -180,6 +186,8 @@ def worker(
             lease.release()
     if waiting:
         raise typer.Exit(EXIT_SPOOLED)
+    if lease is not None and lease.lost.is_set():
+        raise typer.Exit(EXIT_LEASE_LOST)
 
 
 @app.command()

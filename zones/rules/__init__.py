@@ -13,6 +13,7 @@ from zones.event import Event
 from zones.rules.cluster import StationaryClusterRule
 from zones.rules.presence import PresenceRule
 from zones.rules.stationary import StationaryDwellRule
+from zones.rules.stillness import DEFAULT_LOST_S, StillObjectRule
 
 
 class Rule(Protocol):
@@ -38,11 +39,17 @@ _KINDS = {
 
 
 def build_rule(
-    camera_id: str, problem: ProblemClass, zones: Sequence[ZoneConfig], rules: RulesConfig, labels: frozenset[str]
+    camera_id: str, problem: ProblemClass, zones: Sequence[ZoneConfig], rules: RulesConfig, labels: frozenset[str],
+    lost_s: float = DEFAULT_LOST_S,
 ) -> Rule:
-    """The rule for one class on one camera, reading only `labels` (the evidence the loaded models give)."""
+    """The rule for one class on one camera, reading only `labels` (the evidence the loaded models give).
+
+    `lost_s` is the tracker's: rules that follow objects restart their dwell after a longer gap in the frames."""
     kind = _KINDS[CLASS_INFO[problem].rule]
-    return kind(camera_id, problem, labels, zones, rules.for_class(problem))  # type: ignore[arg-type]
+    params = rules.for_class(problem)
+    if issubclass(kind, StillObjectRule):
+        return kind(camera_id, problem, labels, zones, params, lost_s=lost_s)  # type: ignore[arg-type]
+    return kind(camera_id, problem, labels, zones, params)  # type: ignore[arg-type]
 
 
 __all__ = ["PresenceRule", "Rule", "StationaryClusterRule", "StationaryDwellRule", "build_rule"]

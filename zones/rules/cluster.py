@@ -45,6 +45,7 @@ class StationaryClusterRule(StillObjectRule):
     def update(self, ctx: FrameContext) -> list[Event]:
         events: list[Event] = []
         ts_s, detections, boxes, inside = ctx.ts_s, ctx.detections, ctx.boxes, ctx.inside
+        self.frames_resume(ts_s, keep=set())  # episodes are per zone; their zone-level windows restart on their own
         present = set(detections.tracker_id.tolist())
         people = boxes[self.helpers(detections)] if self.helper_labels else np.zeros((0, 4))
         seen: set[Key] = set()
@@ -88,7 +89,8 @@ class StationaryClusterRule(StillObjectRule):
             return self.due_update(zone_id, episode, ts_s)
         if self.in_cooldown(zone_id, ts_s):
             return []
-        since = self._evidence[zone_id].first_positive() or ts_s
+        first = self._evidence[zone_id].first_positive()
+        since = first if first is not None else ts_s  # a first positive at 0.0 s is a time, not none
         self._episodes[zone_id] = self.open_episode(zone_id, ts_s, since, self.zone_box(zone_id), "zone evidence",
                                                     1.0, reasons=tuple(reasons))
         return [self.event(zone_id, self._episodes[zone_id], EventState.START, ts_s)]

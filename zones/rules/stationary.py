@@ -29,6 +29,7 @@ class StationaryDwellRule(StillObjectRule):
         """Feed one analysed frame; `ctx.inside[i, j]` says detection i stands in zone `ctx.zone_ids[j]`."""
         events: list[Event] = []
         ts_s, detections, boxes, inside = ctx.ts_s, ctx.detections, ctx.boxes, ctx.inside
+        self.frames_resume(ts_s, keep=set(self._episodes))
         present = set(detections.tracker_id.tolist())
         ridden = self._ridden(detections, boxes)
         seen: set[Key] = set()

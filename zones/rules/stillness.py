@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detector import Detections
+from detector import Detections, TrackerConfig
 from zones.classes import ProblemClass
 from zones.config import RuleParams, ZoneConfig
 from zones.event import Event
@@ -15,6 +15,7 @@ from zones.geometry import centre_shift, iou
 from zones.rules.base import RuleBase
 
 _SAME_OBJECT_IOU = 0.5  # a new track id this close to a lost one is the same standing object
+DEFAULT_LOST_S: float = TrackerConfig.model_fields["lost_s"].default
 
 Key = tuple[int, str]  # (track id, zone id)
 
@@ -82,6 +83,10 @@ class StillObjects:
         for key in [k for k in self.states if k[1] == zone_id]:
             del self.states[key]
 
+    def forget_all_but(self, keep: set[Key]) -> None:
+        for key in [k for k in self.states if k not in keep]:
+            del self.states[key]
+
     def clear(self) -> None:
         self.states.clear()
 
@@ -96,9 +101,20 @@ class StillObjectRule(RuleBase):
         labels: frozenset[str],
         zones: Sequence[ZoneConfig],
         params: RuleParams,
+        lost_s: float = DEFAULT_LOST_S,
     ) -> None:
         super().__init__(camera_id, problem, labels, zones, params)
         self.still = StillObjects()
+        self.lost_s = lost_s  # the tracker's: how long an unseen object may keep its identity
+        self._last_frame_s: float | None = None
+
+    def frames_resume(self, ts_s: float, keep: set[Key]) -> None:
+        """Call first on every frame. After frames stopped for longer than `lost_s` of the camera's own time
+        (an outage, a reconnect) nobody saw the objects stay: their dwell starts again, whatever id the tracker
+        gives them. States behind an open episode (`keep`) stay, so a raised case is not raised twice."""
+        last, self._last_frame_s = self._last_frame_s, ts_s
+        if last is not None and not 0.0 <= ts_s - last <= self.lost_s:
+            self.still.forget_all_but(keep)
 
     def sightings(
         self, detections: Detections, boxes: np.ndarray, in_zone: np.ndarray, zone_id: str,

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.middleware.gzip import GZipMiddleware
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from api import guards, metrics
-from api.auth import LoginLimiter, TokenService
+from api.auth import PUBLIC_ROUTES, LoginLimiter, TokenService, gate
 from api.background import Background
 from api.config import ApiConfig
 from api.consumer import CaseConsumerThread
@@ -109,6 +110,7 @@ def create_app(
         description="AI 视频事件转为案件 — cases raised from street-camera events. Log in at POST /api/auth/token.",
         version="0.2.0",
         lifespan=lifespan,
+        dependencies=[Depends(gate)],  # deny by default: a route needs a login unless api.auth lists it public
     )
     state = app.state
     state.engine, state.sessions, state.redis, state.bus = engine, sessions, client, bus
@@ -129,15 +131,31 @@ def create_app(
         state.zone_store.seed(camera.id, camera.zones)
     background.add("zones", state.zone_sync.resync, 30.0)  # sets Redis lost (a restart without data) come back
     state.tokens = TokenService(shared_secret(sessions), timedelta(hours=config.auth.token_ttl_h))
-    state.login_limiter = LoginLimiter(bus.redis_url, config.auth.login_attempts_per_minute, f"{bus.stream}:login")
+    state.login_limiter = LoginLimiter(bus.redis_url, config.auth.login_attempts_per_minute, f"{bus.stream}:login",
+                                       config.auth.login_attempts_per_address_per_minute)
     state.consumer = None
     for router_of_resource in ROUTERS:
         app.include_router(router_of_resource)
     state.metrics = metrics.make_registry(state)
     app.include_router(metrics.router)
     mount_web(app, config.web_dir, config.map.tile_url)
+    _check_public_routes(app)
     guards.install(app, config.max_body_bytes, config.request_timeout_s,
                    {"/whatif/upload": config.max_upload_mb * 1024 * 1024})
     # Scripts and JSON shrink to a third; the live feed (text/event-stream) is left as it is.
     app.add_middleware(GZipMiddleware, minimum_size=1024)
+    if config.auth.trusted_proxies:  # outermost: every layer and route sees the client, not the proxy
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=[str(n) for n in config.auth.trusted_proxies])
     return app
+
+
+def _check_public_routes(app: FastAPI) -> None:
+    """A public route that no longer exists is a stale exception that a later route could fall into."""
+    served = set()
+    for route in app.routes:  # included routers appear as one entry holding their routes' effective contexts
+        contexts = getattr(route, "effective_route_contexts", None)
+        for effective in (contexts() if callable(contexts) else [route]):
+            served |= {(method, getattr(effective, "path", "")) for method in getattr(effective, "methods", None) or ()}
+    missing = PUBLIC_ROUTES - served
+    if missing:
+        raise RuntimeError(f"api.auth.PUBLIC_ROUTES lists routes the app does not serve: {sorted(missing)}")

@@ -1,10 +1,15 @@
-"""Bearer tokens and role checks for every route.
+"""Bearer tokens, the login limiter, and the gate every route stands behind.
 
-Tokens are short-lived JWTs signed with a key every replica reads from the database, so any
-replica accepts any replica's token without a per-request lookup. Browsers also get the token
-as an HttpOnly, SameSite=Strict cookie, which is accepted for reads only (images and the live
-feed, which cannot send headers); every change needs the Authorization header, so a forged
-cross-site request carries no power.
+Tokens are short-lived JWTs signed with a key every replica reads from the database. A token names its account
+and the account's token version; on every request the account is read from the database and the token is
+accepted only while the account is active and still at that version, and the role is the account's role now,
+never the token's. Disabling an account, changing its role or password and logging out bump the version, so
+they end the account's tokens at once on every replica (no cache: one would let an ended token through on the
+replica that holds it). Browsers also get the token as an HttpOnly, SameSite=Strict cookie, accepted for reads
+only (images and the live feed, which cannot send headers); every change needs the Authorization header.
+
+Deny by default: `gate` is a dependency of the whole app, so a route needs a login unless it is listed in
+`PUBLIC_ROUTES`; role checks (`Reader`, `Admin`...) come on top of it.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import jwt
 from fastapi import Depends, HTTPException, Request, status
 from limits import RateLimitItemPerMinute, storage, strategies
 
+from api import deps
 from api.orm import utcnow
 from api.services.lifecycle import Role, may
 from api.services.users import User
@@ -25,13 +31,32 @@ COOKIE = "streetwatch_token"
 _READ_METHODS = frozenset({"GET", "HEAD"})
 _ALGORITHM = "HS256"
 
+# Every route anyone may call without a login, and why. Anything else needs one (see `gate`).
+PUBLIC_ROUTES: frozenset[tuple[str, str]] = frozenset({
+    ("POST", "/api/auth/token"),  # logging in
+    ("GET", "/api/health/live"),  # liveness, for restarts
+    ("GET", "/api/health/ready"),  # readiness, for load balancers
+    ("GET", "/api/health"),  # status in words for anyone; figures only for an admin (checked there)
+    ("GET", "/metrics"),  # its own check: the scraper's api.metrics_token, or an admin login
+    ("GET", "/"),  # the dashboard's shell, which shows the login form
+})
+# Served outside the routers, so the gate never sees them; listed for the record and checked by the tests.
+PUBLIC_MOUNTS: frozenset[str] = frozenset({"/ui"})  # the shell's scripts, styles and fonts
+PUBLIC_DOCS: frozenset[str] = frozenset({"/openapi.json", "/docs", "/docs/oauth2-redirect", "/redoc"})
+
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling, as the token says."""
+    """Who is calling: the account as the database has it now."""
 
     username: str
     role: Role
+
+
+@dataclass(frozen=True)
+class Claims:
+    username: str
+    version: int
 
 
 class TokenService:
@@ -41,23 +66,34 @@ class TokenService:
 
     def issue(self, user: User) -> str:
         now = utcnow()
-        claims = {"sub": user.username, "role": user.role.value, "iat": now, "exp": now + self.ttl}
+        claims = {"sub": user.username, "ver": user.token_version, "iat": now, "exp": now + self.ttl}
         return jwt.encode(claims, self._secret, algorithm=_ALGORITHM)
 
-    def read(self, token: str) -> Principal | None:
+    def read(self, token: str) -> Claims | None:
+        """The signed claims of an unexpired token; whether its account still accepts it is for `authenticate`."""
         try:
-            claims = jwt.decode(token, self._secret, algorithms=[_ALGORITHM], options={"require": ["exp", "sub"]})
-            return Principal(str(claims["sub"]), Role(claims["role"]))
+            claims = jwt.decode(token, self._secret, algorithms=[_ALGORITHM],
+                                options={"require": ["exp", "sub", "ver"]})
+            version = claims["ver"]
+            if not isinstance(version, int) or isinstance(version, bool):
+                return None
+            return Claims(str(claims["sub"]), version)
         except (jwt.PyJWTError, KeyError, ValueError):
             return None
 
 
 class LoginLimiter:
-    """At most `per_minute` failed logins per address and per account, in Redis so replicas share the count
-    (in memory when Redis is not reachable, which still stops a brute force against one replica)."""
+    """Failed logins, counted per (address, account) and, more loosely, per address; in Redis so replicas share
+    the counts (in memory when Redis is not reachable, which still stops a brute force against one replica).
 
-    def __init__(self, redis_url: str | None, per_minute: int, namespace: str = "login") -> None:
+    Never per account alone: then anyone could lock the admin out by guessing wrong from anywhere. The address
+    is the client's as `api.auth.trusted_proxies` allows it to be read (X-Forwarded-For only from those).
+    """
+
+    def __init__(self, redis_url: str | None, per_minute: int, namespace: str = "login",
+                 per_address_per_minute: int | None = None) -> None:
         self.item = RateLimitItemPerMinute(per_minute)
+        self.address_item = RateLimitItemPerMinute(per_address_per_minute or per_minute * 5)
         self.namespace = namespace
         self._memory = strategies.MovingWindowRateLimiter(storage.MemoryStorage())
         self._shared = None
@@ -74,43 +110,83 @@ class LoginLimiter:
                 pass
         return self._memory
 
-    def blocked(self, *keys: str) -> bool:
-        limiter = self._limiter()
-        return any(not limiter.test(self.item, self.namespace, key) for key in keys)
+    def _keys(self, address: str, username: str) -> list[tuple[RateLimitItemPerMinute, str]]:
+        return [(self.item, f"pair:{address}:{username.lower()}"), (self.address_item, f"ip:{address}")]
 
-    def failed(self, *keys: str) -> None:
+    def blocked(self, address: str, username: str) -> bool:
         limiter = self._limiter()
-        for key in keys:
-            limiter.hit(self.item, self.namespace, key)
+        return any(not limiter.test(item, self.namespace, key) for item, key in self._keys(address, username))
+
+    def failed(self, address: str, username: str) -> None:
+        limiter = self._limiter()
+        for item, key in self._keys(address, username):
+            limiter.hit(item, self.namespace, key)
+
+
+def token_service(request: Request) -> TokenService:
+    return request.app.state.tokens
+
+
+def login_limiter(request: Request) -> LoginLimiter:
+    return request.app.state.login_limiter
+
+
+Tokens = Annotated[TokenService, Depends(token_service)]
+Limiter = Annotated[LoginLimiter, Depends(login_limiter)]
 
 
 def _unauthorised(detail: str) -> HTTPException:
     return HTTPException(status.HTTP_401_UNAUTHORIZED, detail, headers={"WWW-Authenticate": "Bearer"})
 
 
-def current_principal(request: Request) -> Principal:
+def bearer_token(request: Request) -> str | None:
+    """The token of this request: the Authorization header, or for reads only the browser cookie."""
     header = request.headers.get("authorization", "")
-    token = None
     if header:
         scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value:
+        if scheme.lower() != "bearer" or not value.strip():
             raise _unauthorised("需要 Bearer 令牌 / expected 'Authorization: Bearer <token>'")
-        token = value.strip()
-    elif request.method in _READ_METHODS:
-        token = request.cookies.get(COOKIE)
+        return value.strip()
+    if request.method in _READ_METHODS:
+        return request.cookies.get(COOKIE)
+    return None
+
+
+def current_principal(request: Request) -> Principal:
+    """The caller, checked against the account in the database (once per request; later calls reuse it)."""
+    known = getattr(request.state, "principal", None)
+    if isinstance(known, Principal):
+        return known
+    token = bearer_token(request)
     if not token:
         raise _unauthorised("请先登录 / not logged in: get a token from POST /api/auth/token")
-    principal = request.app.state.tokens.read(token)
-    if principal is None:
-        raise _unauthorised("令牌无效或已过期 / token invalid or expired: log in again")
+    claims = token_service(request).read(token)
+    user = deps.users(request).token_holder(claims.username, claims.version) if claims is not None else None
+    if user is None:
+        raise _unauthorised("令牌无效、已过期或已失效，请重新登录 / token invalid, expired or ended (logout, "
+                            "disabled account, changed role or password): log in again")
+    principal = Principal(user.username, user.role)
+    request.state.principal = principal
     return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+def is_public(request: Request) -> bool:
+    route = request.scope.get("route")
+    method = "GET" if request.method == "HEAD" else request.method
+    return route is not None and (method, getattr(route, "path", None)) in PUBLIC_ROUTES
+
+
+def gate(request: Request) -> None:
+    """The app-wide dependency: every route needs a valid login unless it is in PUBLIC_ROUTES."""
+    if not is_public(request):
+        current_principal(request)
+
+
 def optional_principal(request: Request) -> Principal | None:
-    """Who is calling, if anyone: for routes that answer everybody but tell admins more."""
+    """Who is calling, if anyone: for public routes that tell admins more."""
     try:
         return current_principal(request)
     except HTTPException:

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, IPvAnyNetwork, SecretStr, field_validator
 
 from api.services.health import HealthBounds
 from api.services.routing import RoutingConfig
@@ -19,8 +19,15 @@ class AuthConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     token_ttl_h: float = Field(12.0, gt=0, le=24 * 30, description="Hours a login lasts (a shift).")
-    login_attempts_per_minute: int = Field(10, ge=1, le=1000, description="Failed logins allowed per address "
-                                           "and per account each minute.")
+    login_attempts_per_minute: int = Field(10, ge=1, le=1000, description="Failed logins allowed each minute "
+                                           "for one account from one address (never for an account alone, so "
+                                           "nobody can lock another person out).")
+    login_attempts_per_address_per_minute: int = Field(50, ge=1, le=100_000, description="Failed logins allowed "
+                                                       "each minute from one address, whatever the account.")
+    trusted_proxies: list[IPvAnyNetwork] = Field(default_factory=list, description="Reverse proxies (addresses "
+                                                 "or networks, e.g. 10.0.0.5 or 10.0.0.0/24) whose "
+                                                 "X-Forwarded-For names the client; none by default, so the "
+                                                 "header is ignored and the peer is the client.")
     secure_cookie: bool = Field(False, description="Send the browser cookie over HTTPS only (behind TLS).")
 
 

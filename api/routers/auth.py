@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request, Response, status
 
-from api.auth import COOKIE, CurrentPrincipal
+from api.auth import COOKIE, CurrentPrincipal, Limiter, Tokens
+from api.deps import ConfigDep, UsersDep
 from api.errors import COMMON, PROTECTED, ErrorOut
 from api.schemas import TokenOut
 
@@ -21,23 +22,27 @@ def login(
     response: Response,
     username: Annotated[str, Form(min_length=1, max_length=64)],
     password: Annotated[str, Form(min_length=1, max_length=256)],
+    users: UsersDep,
+    tokens: Tokens,
+    limiter: Limiter,
+    config: ConfigDep,
 ) -> TokenOut:
-    """登录 / log in: OAuth2 password form → `{"access_token": ..., "token_type": "bearer"}`."""
-    state = request.app.state
+    """登录 / log in: OAuth2 password form → `{"access_token": ..., "token_type": "bearer"}`. Failed logins are
+    limited per address and account together (and per address), so nobody can lock another person out."""
+    # The peer, or the client a trusted proxy (api.auth.trusted_proxies) names in X-Forwarded-For.
     address = request.client.host if request.client else "unknown"
-    keys = (f"ip:{address}", f"user:{username.lower()}")
-    if state.login_limiter.blocked(*keys):
+    if limiter.blocked(address, username):
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, "登录失败次数过多，请稍后再试 / too many failed "
                             "logins: wait a minute", headers={"Retry-After": "60"})
-    user = state.users.authenticate(username, password)
+    user = users.authenticate(username, password)
     if user is None:
-        state.login_limiter.failed(*keys)
+        limiter.failed(address, username)
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "用户名或密码错误 / wrong user name or password",
                             headers={"WWW-Authenticate": "Bearer"})
-    token = state.tokens.issue(user)
-    ttl = int(state.tokens.ttl.total_seconds())
+    token = tokens.issue(user)
+    ttl = int(tokens.ttl.total_seconds())
     response.set_cookie(COOKIE, token, max_age=ttl, httponly=True, samesite="strict",
-                        secure=state.api_config.auth.secure_cookie, path="/")
+                        secure=config.auth.secure_cookie, path="/")
     response.headers["Cache-Control"] = "no-store"
     return TokenOut(access_token=token, expires_in=ttl, username=user.username, role=user.role.value)
 
@@ -49,8 +54,10 @@ def me(principal: CurrentPrincipal) -> dict[str, str]:
 
 
 @router.post("/logout", status_code=204, responses=PROTECTED)
-def logout(response: Response, principal: CurrentPrincipal) -> Response:
-    """退出 / forget the browser cookie (tokens themselves expire on their own)."""
+def logout(principal: CurrentPrincipal, users: UsersDep) -> Response:
+    """退出 / log out everywhere: every token of this account ends now, on every replica, and the browser
+    cookie is dropped."""
+    users.end_tokens(principal.username)
     response = Response(status_code=204)
     response.delete_cookie(COOKIE, path="/")
     return response

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Path, Request
+from fastapi import APIRouter, HTTPException, Path
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.auth import Admin
+from api.deps import UsersDep
 from api.errors import CONFLICT, NOT_FOUND, PROTECTED, unprocessable
 from api.schemas import UtcDatetime
 from api.services.lifecycle import Role
@@ -54,16 +55,16 @@ class UserPatch(BaseModel):
 
 
 @router.get("", response_model=list[UserOut])
-def list_users(request: Request, _admin: Admin) -> list[UserOut]:
-    return [UserOut.of(u) for u in request.app.state.users.list()]
+def list_users(users: UsersDep, _admin: Admin) -> list[UserOut]:
+    return [UserOut.of(u) for u in users.list()]
 
 
 @router.post("", response_model=UserCreated, status_code=201, responses=CONFLICT)
-def add_user(request: Request, body: UserIn, _admin: Admin) -> UserCreated:
+def add_user(body: UserIn, users: UsersDep, _admin: Admin) -> UserCreated:
     """新建账号 / create an account; a generated password is returned once and never stored in clear."""
     password = body.password or generate_password()
     try:
-        user = request.app.state.users.add(body.username, body.role, password, body.display_name)
+        user = users.add(body.username, body.role, password, body.display_name)
     except UserError as exc:
         if "exists" in str(exc):
             raise HTTPException(409, str(exc)) from None
@@ -72,12 +73,13 @@ def add_user(request: Request, body: UserIn, _admin: Admin) -> UserCreated:
 
 
 @router.patch("/{username}", response_model=UserOut, responses=NOT_FOUND)
-def change_user(request: Request, username: Username, body: UserPatch, admin: Admin) -> UserOut:
-    """改角色或停用 / change a role, or disable an account (its tokens stop working at their expiry)."""
+def change_user(username: Username, body: UserPatch, users: UsersDep, admin: Admin) -> UserOut:
+    """改角色或停用 / change a role, or disable an account: either ends the account's tokens at once, on every
+    replica (the user logs in again, with the new role)."""
     if username == admin.username and body.active is False:
         raise unprocessable(("body", "active"), "不能停用自己 / you cannot disable your own account")
     try:
-        return UserOut.of(request.app.state.users.update(username, body.role, body.active))
+        return UserOut.of(users.update(username, body.role, body.active))
     except UserError as exc:
         raise HTTPException(404, str(exc)) from None
 

@@ -1,4 +1,10 @@
-"""Accounts: argon2 password hashes, roles, and the token signing key every replica shares."""
+"""Accounts: argon2 password hashes, roles, and the token signing key every replica shares.
+
+Each account has a token version. A token carries the version it was issued under and is accepted only while
+the account is active and still at that version, checked in the database on every request, so the changes that
+must end a login (disable, role change, password change, logout) bump it and every replica refuses old tokens
+at once. Nothing is cached: a cache on one replica would let an ended token through there.
+"""
 
 from __future__ import annotations
 
@@ -36,11 +42,12 @@ class User:
     active: bool
     created_at: datetime
     last_login_at: datetime | None
+    token_version: int = 0
 
     @classmethod
     def of(cls, row: UserRow) -> User:
         return cls(row.id, row.username, Role(row.role), row.display_name, row.active, row.created_at,
-                   row.last_login_at)
+                   row.last_login_at, row.token_version or 0)
 
 
 def generate_password() -> str:
@@ -82,16 +89,37 @@ class UserStore:
             if row is None:
                 raise UserError(f"用户不存在 / no user {username!r}")
             row.password_hash = _HASHER.hash(password)
+            _end_tokens(row)
+
+    def end_tokens(self, username: str) -> None:
+        """Log the account out everywhere: every token issued so far is refused from now on."""
+        with self.sessions.begin() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+            if row is not None:
+                _end_tokens(row)
+
+    def token_holder(self, username: str, version: int) -> User | None:
+        """The account a token of `version` speaks for, if it is active and none of its tokens were ended since."""
+        with self.sessions() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None or not row.active or (row.token_version or 0) != version:
+                return None
+            return User.of(row)
 
     def update(self, username: str, role: Role | None = None, active: bool | None = None) -> User:
         with self.sessions.begin() as session:
             row = session.scalar(select(UserRow).where(UserRow.username == username))
             if row is None:
                 raise UserError(f"用户不存在 / no user {username!r}")
-            if role is not None:
-                row.role = Role(role).value
-            if active is not None:
-                row.active = active
+            ends_tokens = False
+            if role is not None and Role(role).value != row.role:
+                row.role, ends_tokens = Role(role).value, True
+            if active is not None and active != row.active:
+                row.active, ends_tokens = active, True
+            if ends_tokens:
+                _end_tokens(row)
+            session.flush()
+            session.refresh(row)
             return User.of(row)
 
     def authenticate(self, username: str, password: str) -> User | None:
@@ -121,6 +149,11 @@ class UserStore:
     def count(self) -> int:
         with self.sessions() as session:
             return int(session.scalar(select(func.count(UserRow.id))) or 0)
+
+
+def _end_tokens(row: UserRow) -> None:
+    """Bump the version in SQL (not read-modify-write), so two changes at once both end the old tokens."""
+    row.token_version = UserRow.token_version + 1
 
 
 def shared_secret(sessions: sessionmaker, key: str = "token_signing_key") -> str:

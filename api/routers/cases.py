@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Path, Query, Request
+from fastapi import APIRouter, HTTPException, Path, Query
 
 from api.auth import Dispatcher, Reader
+from api.deps import BackgroundDep, CaseFinderDep, CaseStoreDep, WorkflowDep
 from api.errors import CONFLICT, NOT_FOUND, PROTECTED, unprocessable
 from api.orm import utcnow
 from api.schemas import CaseDetailOut, CaseEventOut, CaseOut, CasePage, TimelineOut, TransitionIn
+from api.services.cases import CaseStore
 from api.services.lifecycle import CaseStatus, Role, TransitionError, allowed_targets, may
 from api.services.queries import CaseQuery, CursorError, Sort
 from api.services.workflow import CaseNotFound
@@ -26,7 +28,7 @@ def _not_found(case_id: int) -> HTTPException:
 
 @router.get("", response_model=CasePage, response_model_by_alias=True)
 def list_cases(
-    request: Request,
+    finder: CaseFinderDep,
     _reader: Reader,
     status: Annotated[list[CaseStatus] | None, Query(description="案件状态 / status; repeat for several")] = None,
     problem: Annotated[ProblemClass | None, Query(alias="class", description="问题类别 / problem class")] = None,
@@ -46,7 +48,6 @@ def list_cases(
     query = CaseQuery(status=tuple(s.value for s in status or ()), problem=problem.value if problem else None,
                       priority=priority, grid=grid, camera_id=camera_id,
                       zone_kind=zone_kind.value if zone_kind else None, assignee=assignee, overdue=overdue, sort=sort)
-    finder = request.app.state.case_finder
     now = utcnow()
     if cursor is not None:
         try:
@@ -61,8 +62,8 @@ def list_cases(
                     page_size=page_size)
 
 
-def _detail(request: Request, case_id: int, role: Role) -> CaseDetailOut:
-    row = request.app.state.case_store.get(case_id)
+def _detail(store: CaseStore, case_id: int, role: Role) -> CaseDetailOut:
+    row = store.get(case_id)
     if row is None:
         raise _not_found(case_id)
     now = utcnow()
@@ -76,22 +77,23 @@ def _detail(request: Request, case_id: int, role: Role) -> CaseDetailOut:
 
 
 @router.get("/{case_id}", response_model=CaseDetailOut, response_model_by_alias=True, responses=NOT_FOUND)
-def get_case(request: Request, case_id: CaseId, reader: Reader) -> CaseDetailOut:
+def get_case(store: CaseStoreDep, case_id: CaseId, reader: Reader) -> CaseDetailOut:
     """案件详情 / one case: before and after evidence, every event, the timeline, and what the caller may do."""
-    return _detail(request, case_id, reader.role)
+    return _detail(store, case_id, reader.role)
 
 
 @router.post(
     "/{case_id}/transitions", response_model=CaseDetailOut, response_model_by_alias=True,
     responses={**NOT_FOUND, **CONFLICT},
 )
-def transition(request: Request, case_id: CaseId, body: TransitionIn, user: Dispatcher) -> CaseDetailOut:
+def transition(case_id: CaseId, body: TransitionIn, user: Dispatcher, workflow: WorkflowDep,
+               background: BackgroundDep, store: CaseStoreDep) -> CaseDetailOut:
     """流转 / move a case: confirm, dismiss (with a reason), dispatch, resolve, close, reopen."""
     try:
-        request.app.state.workflow.transition(case_id, body.to, user.username, body.note, body.reason, body.assignee)
+        workflow.transition(case_id, body.to, user.username, body.note, body.reason, body.assignee)
     except CaseNotFound:
         raise _not_found(case_id) from None
     except TransitionError as exc:
         raise HTTPException(409, str(exc)) from None
-    request.app.state.background.wake("relay")
-    return _detail(request, case_id, user.role)
+    background.wake("relay")
+    return _detail(store, case_id, user.role)

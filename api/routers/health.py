@@ -19,6 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from api.auth import optional_principal
+from api.deps import BusDep, BusWatchDep, ConfigDep, ConsumerDep, RedisDep, SessionsDep
 from api.services.health import database_figures, problems, stream_figures
 from api.services.lifecycle import Role
 from bus.control import results_stream
@@ -49,11 +50,10 @@ async def live() -> dict[str, str]:
 
 
 @router.get("/ready", responses={503: {"description": "The database or Redis does not answer"}})
-async def ready(request: Request) -> JSONResponse:
+async def ready(sessions: SessionsDep, client: RedisDep) -> JSONResponse:
     """就绪 / the database and Redis answer."""
-    state = request.app.state
-    _db, db_error = await _check("database", lambda: database_figures(state.sessions))
-    _ping, redis_error = await _check("redis", state.redis.ping)
+    _db, db_error = await _check("database", lambda: database_figures(sessions))
+    _ping, redis_error = await _check("redis", client.ping)
     report = {"status": "ready" if not (db_error or redis_error) else "not_ready",
               "database": "ok" if db_error is None else "unreachable",
               "redis": "ok" if redis_error is None else "unreachable"}
@@ -61,21 +61,19 @@ async def ready(request: Request) -> JSONResponse:
 
 
 @router.get("", responses={503: {"description": "Degraded: see `problems`"}})
-async def health(request: Request) -> JSONResponse:
+async def health(request: Request, sessions: SessionsDep, client: RedisDep, bus_config: BusDep, config: ConfigDep,
+                 consumer: ConsumerDep, bus_watch: BusWatchDep) -> JSONResponse:
     """运行状态 / everything: database, Redis, the consumer, the event stream, the live feed's relay."""
-    state = request.app.state
-    database, db_error = await _check("database", lambda: database_figures(state.sessions))
-    bus, bus_error = await _check("redis", lambda: stream_figures(state.redis, state.bus.stream, state.bus.group))
-    results, _ = await _check("redis", lambda: stream_figures(state.redis, results_stream(state.bus),
-                                                                state.bus.group))
-    consumer = state.consumer
+    database, db_error = await _check("database", lambda: database_figures(sessions))
+    bus, bus_error = await _check("redis", lambda: stream_figures(client, bus_config.stream, bus_config.group))
+    results, _ = await _check("redis", lambda: stream_figures(client, results_stream(bus_config), bus_config.group))
     report: dict[str, Any] = {
         "database": "ok" if db_error is None else "unreachable",
         "redis": "ok" if bus_error is None else "unreachable",
         "consumer": None if consumer is None else ("failing" if consumer.last_error or not consumer.is_alive()
                                                    else "ok"),
     }
-    reasons = [] if bus is None else problems(bus, database, state.api_config.health)
+    reasons = [] if bus is None else problems(bus, database, config.health)
     if db_error:
         reasons.insert(0, "数据库无响应 / the database does not answer")
     if bus_error:
@@ -84,9 +82,10 @@ async def health(request: Request) -> JSONResponse:
         reasons.append("事件消费异常 / the event consumer is failing (see the log)")
     report["status"] = "degraded" if reasons else "ok"
     report["problems"] = reasons
-    principal = optional_principal(request)
+    # The login is checked in the database: off the event loop and with a time limit, like the checks above.
+    principal, _ = await _check("login", lambda: optional_principal(request))
     if principal is not None and principal.role is Role.ADMIN:
-        incidents, _ = await _check("database", state.bus_watch.incidents)
+        incidents, _ = await _check("database", bus_watch.incidents)
         report["figures"] = {"events": bus, "verification_results": results, "database": database,
                              "redis_data_losses": incidents,
                              "consumer": None if consumer is None else {

@@ -4,20 +4,30 @@ dispatcher or operator marks the camera's current view (or a case's picture) as 
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Annotated
 
 import redis
-from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
+from redis import Redis
 
 from api.auth import Labeller, Reader
+from api.deps import BusDep, CamerasDep, CaseStoreDep, EvidenceDep, LabelsDep, RedisDep, ZoneSyncDep
 from api.errors import CONFLICT, NOT_FOUND, PROTECTED
 from api.orm import LabelRow
 from api.routers.zones import CameraId, ZoneId, camera_known
 from api.schemas import UtcDatetime
+from api.services.cases import CaseStore
+from api.services.labels import LabelStore
+from api.services.zone_sync import ZoneSync
+from bus import BusConfig, EvidenceStore
 from bus.evidence import clean_of
 from bus.health import read_camera_health
 from zones import ProblemClass
+
+if TYPE_CHECKING:
+    from worker.config import CameraConfig
 
 router = APIRouter(prefix="/api/cameras/{camera_id}", tags=["labels 标注"], responses={**PROTECTED, **NOT_FOUND})
 
@@ -56,28 +66,27 @@ class LabelPage(BaseModel):
     counts: dict[str, dict[str, int]] = Field(description="Per `zone/class`: problem and clear labels so far.")
 
 
-def _zone_known(request: Request, camera_id: str, zone_id: str) -> None:
-    camera_known(request, camera_id)
-    if zone_id not in {z.id for z in request.app.state.zone_sync.zone_set(camera_id).zones}:
+def _zone_known(cameras: Sequence[CameraConfig], sync: ZoneSync, camera_id: str, zone_id: str) -> None:
+    camera_known(cameras, camera_id)
+    if zone_id not in {z.id for z in sync.zone_set(camera_id).zones}:
         raise HTTPException(404, f"区域不存在 / camera {camera_id} has no zone {zone_id}")
 
 
-def _case_picture(request: Request, camera_id: str, zone_id: str, case_id: int) -> str:
-    case = request.app.state.case_store.get(case_id)
+def _case_picture(cases: CaseStore, evidence: EvidenceStore, camera_id: str, zone_id: str, case_id: int) -> str:
+    case = cases.get(case_id)
     if case is None:
         raise HTTPException(404, f"案件不存在 / no case {case_id}")
     if (case.camera_id, case.zone_id) != (camera_id, zone_id):
         raise HTTPException(409, f"案件 {case_id} 属于 {case.camera_id}/{case.zone_id} / case {case_id} is on "
                                  f"{case.camera_id}/{case.zone_id}, not {camera_id}/{zone_id}")
-    if not case.evidence or request.app.state.evidence.resolve(clean_of(case.evidence)) is None:
+    if not case.evidence or evidence.resolve(clean_of(case.evidence)) is None:
         raise HTTPException(409, f"案件 {case_id} 没有原始画面 / case {case_id} has no clean picture to label")
     return clean_of(case.evidence)
 
 
-def _snapshot_picture(request: Request, camera_id: str) -> str:
-    state = request.app.state
+def _snapshot_picture(client: Redis, bus: BusConfig, labels: LabelStore, camera_id: str) -> str:
     try:
-        reports = {r["camera_id"]: r for r in read_camera_health(state.redis, state.bus, float("inf"))}
+        reports = {r["camera_id"]: r for r in read_camera_health(client, bus, float("inf"))}
     except redis.RedisError:
         raise HTTPException(503, "摄像头状态暂不可用 / camera health unavailable: Redis cannot be reached") from None
     snapshot = reports.get(camera_id, {}).get("snapshot")
@@ -85,33 +94,34 @@ def _snapshot_picture(request: Request, camera_id: str) -> str:
     if not isinstance(snapshot, str):
         raise no_view
     try:
-        return state.labels.snapshot_copy(snapshot)
+        return labels.snapshot_copy(snapshot)
     except FileNotFoundError:
         raise no_view from None
 
 
 @router.post("/zones/{zone_id}/labels", response_model=LabelOut, status_code=201, responses=CONFLICT)
-def add_label(request: Request, camera_id: CameraId, zone_id: ZoneId, body: LabelIn, user: Labeller) -> LabelOut:
+def add_label(camera_id: CameraId, zone_id: ZoneId, body: LabelIn, user: Labeller, cameras: CamerasDep,
+              sync: ZoneSyncDep, cases: CaseStoreDep, evidence: EvidenceDep, labels: LabelsDep, client: RedisDep,
+              bus: BusDep) -> LabelOut:
     """标注 / mark the zone as showing the problem or clear of it, on the camera's current view or a case's
     picture; the camera's worker learns from it (zone classifier, clear level) within seconds."""
-    _zone_known(request, camera_id, zone_id)
+    _zone_known(cameras, sync, camera_id, zone_id)
     if body.case_id is not None:
-        image = _case_picture(request, camera_id, zone_id, body.case_id)
+        image = _case_picture(cases, evidence, camera_id, zone_id, body.case_id)
     else:
-        image = _snapshot_picture(request, camera_id)
-    row = request.app.state.labels.add(camera_id, zone_id, body.problem.value, body.positive, image, "operator",
-                                       user.username, body.case_id)
+        image = _snapshot_picture(client, bus, labels, camera_id)
+    row = labels.add(camera_id, zone_id, body.problem.value, body.positive, image, "operator", user.username,
+                     body.case_id)
     return LabelOut.of(row)
 
 
 @router.get("/labels", response_model=LabelPage)
 def list_labels(
-    request: Request, camera_id: CameraId, _reader: Reader,
+    camera_id: CameraId, _reader: Reader, cameras: CamerasDep, store: LabelsDep,
     zone_id: Annotated[str | None, Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> LabelPage:
     """标注列表 / the camera's labels, newest first, and how many of each kind each zone and class has."""
-    camera_known(request, camera_id)
-    store = request.app.state.labels
+    camera_known(cameras, camera_id)
     return LabelPage(labels=[LabelOut.of(row) for row in store.list(camera_id, zone_id, limit)],
                      counts=store.counts(camera_id))

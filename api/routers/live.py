@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException
 from sse_starlette import EventSourceResponse
 
 from api.auth import Reader
+from api.deps import LiveHubDep
 from api.errors import PROTECTED
 from api.services.live import STREAM_ID
 
@@ -20,7 +21,7 @@ router = APIRouter(prefix="/api", tags=["live 实时告警"], responses=PROTECTE
     responses={200: {"content": {"text/event-stream": {}}, "description": "An endless event stream"}},
 )
 async def live(
-    request: Request,
+    hub: LiveHubDep,
     _reader: Reader,
     last_event_id: Annotated[str | None, Header(alias="Last-Event-ID", max_length=64)] = None,
 ) -> EventSourceResponse:
@@ -30,6 +31,5 @@ async def live(
     `reset` means the feed no longer reaches back to Last-Event-ID and the client should reload."""
     if last_event_id is not None and not STREAM_ID.match(last_event_id.strip()):
         raise HTTPException(400, "Last-Event-ID 格式错误 / Last-Event-ID must be an id this feed sent (123-0)")
-    hub = request.app.state.live
     stream = hub.stream_for(last_event_id.strip() if last_event_id else None)
     return EventSourceResponse(stream, ping=15, headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

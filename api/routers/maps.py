@@ -7,13 +7,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlalchemy import select
 
 from api.auth import Reader
+from api.deps import CamerasDep, ConfigDep, SessionsDep, ZoneStoreDep, ZoneSyncDep
 from api.errors import PROTECTED
 from api.orm import OPEN_STATUSES, CaseRow
-from api.services.zone_sync import as_feature
+from api.services.zone_store import ZoneStore
+from api.services.zone_sync import ZoneSync, as_feature
 
 router = APIRouter(prefix="/api", tags=["map 地图"], responses=PROTECTED)
 
@@ -28,21 +30,21 @@ def _layer(path: str) -> dict[str, Any] | None:
 
 
 @router.get("/map")
-def map_data(request: Request, _reader: Reader) -> dict[str, Any]:
+def map_data(_reader: Reader, api_config: ConfigDep, cameras: CamerasDep, sessions: SessionsDep, sync: ZoneSyncDep,
+             store: ZoneStoreDep) -> dict[str, Any]:
     """地图 / layers (GeoJSON, lon/lat), cameras with a position, open cases with one, and zones in place: those
     drawn on the map and those of calibrated cameras."""
-    state = request.app.state
-    config = state.api_config.map
+    config = api_config.map
     layers = []
     for layer in config.layers:
         data = _layer(layer.file)
         layers.append({"name": layer.name, "kind": layer.kind, "geojson": data,
                        "error": None if data is not None else "layer file unreadable"})
-    cameras = [
+    placed = [
         {"id": c.id, "name": c.name, "lon": c.location[0], "lat": c.location[1]}
-        for c in state.cameras if c.location is not None
+        for c in cameras if c.location is not None
     ]
-    with state.sessions() as session:
+    with sessions() as session:
         rows = session.execute(
             select(CaseRow.id, CaseRow.problem, CaseRow.status, CaseRow.priority, CaseRow.camera_id,
                    CaseRow.zone_id, CaseRow.lon, CaseRow.lat)
@@ -52,17 +54,16 @@ def map_data(request: Request, _reader: Reader) -> dict[str, Any]:
     cases = [{"id": r.id, "class": r.problem, "status": r.status, "priority": r.priority, "camera_id": r.camera_id,
               "zone_id": r.zone_id, "lon": r.lon, "lat": r.lat} for r in rows]
     return {"center": config.center, "zoom": config.zoom, "tile_url": config.tile_url, "layers": layers,
-            "cameras": cameras, "cases": cases, "zones": _zones_in_place(state)}
+            "cameras": placed, "cases": cases, "zones": _zones_in_place(sync, store)}
 
 
-def _zones_in_place(state: Any) -> dict[str, Any]:
+def _zones_in_place(sync: ZoneSync, store: ZoneStore) -> dict[str, Any]:
     """Map zones as drawn, and every calibrated camera's own zones carried onto the map by its homography."""
-    sync = state.zone_sync
     features = [{**as_feature(z), "properties": {**as_feature(z)["properties"], "source": "map"}}
                 for z in sync.map_zones()]
     for camera_id in sync.calibrated():
         homography = sync.calibrations.homography(camera_id)
-        for stored in state.zone_store.list(camera_id):
+        for stored in store.list(camera_id):
             ring = homography.to_map(np.array(stored.data["polygon"], dtype=np.float64)).tolist()
             features.append({"type": "Feature", "id": f"{camera_id}/{stored.zone_id}",
                              "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},

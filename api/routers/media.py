@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
 from api.auth import Reader
+from api.deps import EvidenceDep
 from api.errors import NOT_FOUND, PROTECTED
 
 router = APIRouter(tags=["evidence 证据"], responses=PROTECTED)
@@ -15,11 +16,11 @@ _MAX_PART = 255
 
 
 @router.get("/media/{relative:path}", response_class=FileResponse, responses=NOT_FOUND)
-def evidence(request: Request, relative: str, _reader: Reader) -> FileResponse:
+def evidence(relative: str, store: EvidenceDep, _reader: Reader) -> FileResponse:
     if len(relative) > _MAX_PATH or any(len(part.encode()) > _MAX_PART for part in relative.split("/")) \
             or "\x00" in relative:
         raise HTTPException(404, "证据不存在 / evidence not found")
-    path = request.app.state.evidence.resolve(relative)
+    path = store.resolve(relative)
     if path is None or path.suffix.lower() not in {".jpg", ".jpeg", ".png"}:
         raise HTTPException(404, "证据不存在 / evidence not found")
     return FileResponse(path, headers={"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"})

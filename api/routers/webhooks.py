@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
 from api.auth import Admin
+from api.deps import SessionsDep
 from api.errors import PROTECTED
 from api.orm import WebhookDeliveryRow
 from api.schemas import UtcDatetime
@@ -32,7 +33,7 @@ class DeliveryOut(BaseModel):
 
 @router.get("/deliveries", response_model=list[DeliveryOut])
 def deliveries(
-    request: Request,
+    sessions: SessionsDep,
     _admin: Admin,
     status: Annotated[Literal["pending", "delivered", "failed"] | None, Query()] = None,
     case_id: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
@@ -44,6 +45,6 @@ def deliveries(
         statement = statement.where(WebhookDeliveryRow.status == status)
     if case_id is not None:
         statement = statement.where(WebhookDeliveryRow.case_id == case_id)
-    with request.app.state.sessions() as session:
+    with sessions() as session:
         rows = session.scalars(statement).all()
     return [DeliveryOut.model_validate(r, from_attributes=True) for r in rows]

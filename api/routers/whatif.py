@@ -8,11 +8,12 @@ import shutil
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, HTTPException, Path, Request, UploadFile
+from fastapi import APIRouter, File, Form, HTTPException, Path, UploadFile
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.convertors import Convertor, register_url_convertor
 
 from api.auth import Operator, Reader
+from api.deps import CamerasDep, EvidenceDep, WhatIfDep
 from api.errors import NOT_FOUND, PROTECTED, unprocessable
 from api.orm import WhatIfRow
 from api.routers.zones import CameraId, camera_known
@@ -72,20 +73,21 @@ class WhatIfOut(BaseModel):
 
 
 @router.post("", response_model=WhatIfOut, status_code=202)
-def whatif_on_recording(request: Request, camera_id: CameraId, body: WhatIfIn, user: Operator) -> WhatIfOut:
+def whatif_on_recording(camera_id: CameraId, body: WhatIfIn, user: Operator, cameras: CamerasDep,
+                        jobs: WhatIfDep) -> WhatIfOut:
     """试运行 / run the draft zones on the camera's recent recording; poll the job for the timeline."""
-    camera_known(request, camera_id)
-    return WhatIfOut.of(request.app.state.whatif.submit(camera_id, body.zones, body.minutes, None, user.username))
+    camera_known(cameras, camera_id)
+    return WhatIfOut.of(jobs.submit(camera_id, body.zones, body.minutes, None, user.username))
 
 
 @router.post("/upload", response_model=WhatIfOut, status_code=202,
              responses={413: {"description": "The clip is too large"}})
-def whatif_on_clip(request: Request, camera_id: CameraId, user: Operator,
+def whatif_on_clip(camera_id: CameraId, user: Operator, cameras: CamerasDep, jobs: WhatIfDep, evidence: EvidenceDep,
                    zones: Annotated[str, Form(description="The draft zones, a JSON list")],
                    clip: Annotated[UploadFile, File(description="A video clip (MP4, MKV/WebM, AVI, FLV, MPEG-TS)")]
                    ) -> WhatIfOut:
     """试运行（上传视频）/ run the draft zones on an uploaded clip, checked by its content."""
-    camera_known(request, camera_id)
+    camera_known(cameras, camera_id)
     try:
         draft = _ZONES.validate_python(json.loads(zones))
     except (ValueError, ValidationError) as exc:
@@ -94,20 +96,19 @@ def whatif_on_clip(request: Request, camera_id: CameraId, user: Operator,
     if not looks_like_video(head):
         raise unprocessable(("body", "clip"), "不是视频文件 / not a video file (checked by its content)")
     clip.file.seek(0)
-    state = request.app.state
     stored = f"uploads/{uuid.uuid4().hex}.video"  # in the media folder the camera's worker reads too
-    target = state.evidence.root / stored
+    target = evidence.root / stored
     target.parent.mkdir(parents=True, exist_ok=True)
     with target.open("wb") as out:
         shutil.copyfileobj(clip.file, out, length=1024 * 1024)
-    return WhatIfOut.of(state.whatif.submit(camera_id, draft, 10.0, stored, user.username))
+    return WhatIfOut.of(jobs.submit(camera_id, draft, 10.0, stored, user.username))
 
 
 @router.get("/{job_id:whatif_job}", response_model=WhatIfOut)
-def whatif_job(request: Request, camera_id: CameraId, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
-               _reader: Reader) -> WhatIfOut:
+def whatif_job(camera_id: CameraId, job_id: Annotated[str, Path(pattern=r"^[0-9a-f]{32}$")],
+               _reader: Reader, jobs: WhatIfDep) -> WhatIfOut:
     """试运行结果 / the job, and when done the timeline of both runs."""
-    row = request.app.state.whatif.get(job_id)
+    row = jobs.get(job_id)
     if row is None or row.camera_id != camera_id:
         raise HTTPException(404, f"试运行不存在 / no what-if {job_id} for {camera_id}")
     return WhatIfOut.of(row)

@@ -5,16 +5,19 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
+from starlette.routing import Mount
 
+from api import auth
 from tests.api_fixture import Api, password_for
 
 MUTATING = {"POST", "PUT", "PATCH", "DELETE"}
-# Routes anyone may call: logging in, and the service's own liveness.
+# Routes anyone may call: logging in, the service's own liveness and status, the dashboard's shell, the docs.
 PUBLIC = {("POST", "/api/auth/token"), ("GET", "/api/health"), ("GET", "/api/health/live"),
-          ("GET", "/api/health/ready"), ("GET", "/")}
-# Reads that need a login (a token for their own scraper): checked with the /api reads.
-OTHER_READS = {("GET", "/metrics")}
+          ("GET", "/api/health/ready"), ("GET", "/"), ("GET", "/openapi.json"), ("GET", "/docs"),
+          ("GET", "/docs/oauth2-redirect"), ("GET", "/redoc")}
+# Past the gate, but with a check of its own: a scraper's token or an admin login.
+OWN_CHECK = {("GET", "/metrics")}
 # Routes every logged-in user may call whatever the role: their own session.
 SELF_SERVICE = {("POST", "/api/auth/logout")}
 
@@ -63,10 +66,49 @@ def test_every_mutating_route_needs_a_token_and_a_role_that_may(api: Api):
 
 def test_every_read_needs_a_token_too(api: Api):
     for method, path in sorted(app_routes(api.app)):
-        if method != "GET" or (method, path) in PUBLIC or not (
-                path.startswith(("/api", "/media")) or (method, path) in OTHER_READS):
+        if method != "GET" or (method, path) in PUBLIC:
             continue
         assert api.client.get(concrete(path)).status_code == 401, path
+
+
+def test_the_public_routes_are_exactly_the_listed_ones(api: Api):
+    """Deny by default: every route the app serves answers 401 to an anonymous caller, except those listed."""
+    assert {*auth.PUBLIC_ROUTES, *(("GET", p) for p in auth.PUBLIC_DOCS)} == PUBLIC | OWN_CHECK
+    answered = set()
+    for method, path in sorted(app_routes(api.app)):
+        reply = api.client.request(method, concrete(path), **({"json": {}} if method in MUTATING else {}))
+        if reply.status_code != 401:
+            answered.add((method, path))
+    assert answered == PUBLIC
+    mounts = {route.path for route in api.app.routes if isinstance(route, Mount)}
+    assert mounts == set(auth.PUBLIC_MOUNTS) == {"/ui"}  # the shell's own scripts and styles, which log in
+    assert api.client.get("/ui/index.html").status_code == 200
+
+
+def test_a_new_route_without_any_guard_needs_a_login(api: Api):
+    """A route someone adds and forgets to guard is not public: the app's gate stands in front of it."""
+    extra = APIRouter(prefix="/api/forgotten")
+
+    @extra.get("/report")
+    def report() -> dict[str, str]:
+        return {"secret": "only for staff"}
+
+    @extra.post("/purge")
+    def purge() -> dict[str, str]:
+        return {"done": "yes"}
+
+    api.app.include_router(extra)
+
+    @api.app.get("/api/added-later")
+    def added_later() -> dict[str, str]:
+        return {"secret": "only for staff"}
+
+    for method, path in (("GET", "/api/forgotten/report"), ("POST", "/api/forgotten/purge"),
+                         ("GET", "/api/added-later")):
+        anonymous = api.client.request(method, path)
+        assert anonymous.status_code == 401 and "secret" not in anonymous.text, (method, path)
+        assert api.client.request(method, path, headers={"Authorization": "Bearer forged"}).status_code == 401
+        assert api.client.request(method, path, headers=api.auth("viewer")).status_code == 200, (method, path)
 
 
 def test_login_gives_a_bearer_token_and_wrong_passwords_get_401_then_429(api: Api):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from collections import Counter
 from pathlib import Path
@@ -31,14 +32,16 @@ def test_parked_cars_at_the_curb_raise_events_and_traffic_does_not(residential_r
     ends = {e.event_id: e for e in residential_run.events if e.state is EventState.END}
     assert set(ends) == {e.event_id for e in starts}
     assert all(e.ts_s > 73.0 and e.end_s is not None for e in ends.values())
-    # Seen to the last seconds: the left and right cars. The middle one (red SUV) is the default model's
-    # weak spot: the OpenVINO YOLO11n scores it under the tracker's 0.25 from about 61 s (docs/evaluation.md),
-    # so it is last seen between 60 and 70 s, 10 s before the clip ends: a little longer and the 10 s clear
-    # time would have closed its episode with the car still there. The previous ONNX YOLOv8n saw it to the
-    # end (and lost the grey SUV at the near curb instead, a zone this configuration does not have).
-    last_seen = {round((e.bbox[0] + e.bbox[2]) / 2, 1): e.end_s for e in ends.values()}
-    assert sorted(last_seen) == [0.2, 0.3, 0.4]
-    assert last_seen[0.2] > 70.0 and last_seen[0.4] > 70.0 and 60.0 < last_seen[0.3] < 70.0
+    # Three different cars, each inside the far-curb zone (x 0.08 to 0.50), each last seen after its start and
+    # within the 10 s clear time (and one 0.5 s analysis step) of its end event: unseen longer, its episode
+    # would have ended earlier.
+    # When exactly a model stops seeing a car depends on its scores, so no time beyond that is pinned.
+    centres = sorted(round((e.bbox[0] + e.bbox[2]) / 2, 2) for e in ends.values())
+    assert len(centres) == 3 and all(0.08 <= c <= 0.50 for c in centres)
+    assert min(b - a for a, b in itertools.pairwise(centres)) >= 0.05
+    for start in starts:
+        end = ends[start.event_id]
+        assert end.end_s is not None and start.start_s < end.end_s <= end.ts_s <= end.end_s + 10.0 + 0.5
     # The start carries an evidence snapshot that exists on disk.
     store = EvidenceStore(residential_media)
     for event in starts:

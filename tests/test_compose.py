@@ -50,9 +50,20 @@ def test_api_and_worker_share_image_and_media(compose: dict[str, Any]) -> None:
 
 
 def test_worker_can_scale(compose: dict[str, Any]) -> None:
+    """`--scale worker=N` runs N copies of one service: no fixed name or host port, and each copy claims a free
+    shard of the N that STREETWATCH_WORKERS says rather than a fixed one (two copies must not watch the same
+    cameras)."""
+    import os
+
     worker = compose["services"]["worker"]
-    assert "container_name" not in worker
+    assert "container_name" not in worker and "hostname" not in worker
     assert not worker.get("ports")
+    assert worker["environment"]["STREETWATCH_SHARD"] == "claim/1"
+    tool = require_tool("docker-compose", "it validates docker-compose.yml")
+    scaled = subprocess.run([tool, "-f", "docker-compose.yml", "config"], cwd=ROOT, capture_output=True, text=True,
+                            timeout=60, env={**os.environ, "STREETWATCH_WORKERS": "3"})
+    assert scaled.returncode == 0, scaled.stderr
+    assert yaml.safe_load(scaled.stdout)["services"]["worker"]["environment"]["STREETWATCH_SHARD"] == "claim/3"
 
 
 @pytest.fixture(scope="module")

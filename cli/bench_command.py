@@ -14,7 +14,7 @@ from typing import Annotated, Literal, cast
 import typer
 
 WHATS = ("decode", "detect", "all", "runtimes", "replay", "live", "web", "zones", "evidence", "pipeline",
-         "cases", "latency")
+         "cases", "latency", "precision")
 
 
 def bench_command(
@@ -207,6 +207,14 @@ def bench_command(
                                          progress=progress)
             figures["cases"] = cases_report.model_dump(mode="json")
             texts.append(render_cases(cases_report, markdown))
+        if what == "precision":
+            from bench import precision as precision_bench
+
+            typer.echo("==> precision: float32 against the runtime's own choice, shared truth and time", err=True)
+            precision_report = precision_bench.run_precision_bench(frames=frames or 40, repeats=repeats,
+                                                                   progress=progress)
+            figures["precision"] = precision_report.model_dump(mode="json")
+            texts.append(precision_bench.render(precision_report, markdown))
         if what == "latency":
             from bench.case_latency import measure_latency
             from bench.case_latency import render as render_latency

@@ -49,7 +49,8 @@ def run_demo(settings: AppConfig, duration: float | None) -> None:
         route = "直接写入案件库 straight into the case store (Redis 不可用 / Redis unreachable)"
 
     server = uvicorn.Server(
-        uvicorn.Config(application, host=settings.api.host, port=settings.api.port, log_level="warning")
+        uvicorn.Config(application, host=settings.api.host, port=settings.api.port, log_level="warning",
+                       proxy_headers=False)  # X-Forwarded-For only from api.auth.trusted_proxies
     )
     server_thread = threading.Thread(target=server.run, name="api", daemon=True)
     server_thread.start()

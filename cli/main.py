@@ -207,8 +207,9 @@ def api(
     application = create_app(settings.api, settings.bus, settings.media_dir, settings.detector, settings.cameras,
                              scene=settings.scene)
     # Headers are bounded (h11's 16 KiB for the request line and headers), bodies by api.max_body_bytes.
+    # X-Forwarded-For is read by the app from api.auth.trusted_proxies only, never by uvicorn's own default.
     uvicorn.run(application, host=host or settings.api.host, port=port or settings.api.port, log_level="info",
-                h11_max_incomplete_event_size=16 * 1024, timeout_keep_alive=30)
+                h11_max_incomplete_event_size=16 * 1024, timeout_keep_alive=30, proxy_headers=False)
 
 
 @app.command()

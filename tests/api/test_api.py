@@ -48,18 +48,61 @@ def test_numbered_pages_stop_counting_at_the_limit_and_say_so(api: Api, monkeypa
     assert exact["total"] == 0 and exact["total_exact"] is True
 
 
+SORTS = ("-created_at", "created_at", "-updated_at", "-priority", "deadline")  # every sort the API offers
+RANK = {"low": 0, "normal": 1, "high": 2, "urgent": 3}
+
+
+def _expected(cases: list[dict], sort: str) -> list[int]:
+    """The order each sort promises, worked out here from the cases' own fields; the id breaks every tie."""
+    from datetime import datetime
+
+    def at(c: dict, field: str) -> datetime:
+        return datetime.fromisoformat(c[field] or "9999-12-31T00:00:00+00:00")
+
+    keys = {
+        "-created_at": lambda c: (at(c, "created_at"), c["id"]), "created_at": lambda c: (at(c, "created_at"), c["id"]),
+        "-updated_at": lambda c: (at(c, "updated_at"), c["id"]),
+        "-priority": lambda c: (RANK[c["priority"]], at(c, "created_at"), c["id"]),
+        "deadline": lambda c: (at(c, "deadline"), c["id"]),
+    }
+    return [c["id"] for c in sorted(cases, key=keys[sort], reverse=sort.startswith("-"))]
+
+
+def _keyset(api: Api, sort: str, page_size: int) -> list[int]:
+    seen, cursor = [], ""
+    while cursor is not None:
+        page = api.get("/api/cases", params={"cursor": cursor, "page_size": page_size, "sort": sort}).json()
+        assert page["total"] is None and len(page["items"]) <= page_size
+        seen += [c["id"] for c in page["items"]]
+        cursor = page["next_cursor"]
+    return seen
+
+
 def test_keyset_pages_cover_every_case_once_in_order(api: Api):
-    api.publish_and_wait([make_event("cam-a", f"z{t}", "illegal_parking_motor", float(t)) for t in range(7)])
-    for sort in ("-created_at", "created_at", "-priority", "deadline", "-updated_at"):
-        seen, cursor = [], ""
-        while cursor is not None:
-            page = api.get("/api/cases", params={"cursor": cursor, "page_size": 3, "sort": sort}).json()
-            assert page["total"] is None
-            seen += [c["id"] for c in page["items"]]
-            cursor = page["next_cursor"]
-        assert sorted(seen) == sorted(c["id"] for c in api.cases()) and len(seen) == 7, sort
-        if sort == "-created_at":
-            assert seen == [c["id"] for c in api.cases()]
+    api.publish_and_wait([make_event("cam-a", f"z{t}", "illegal_parking_motor", float(t),
+                                     priority=("high", "normal", "low")[t % 3]) for t in range(7)])
+    cases = api.cases()
+    assert len(cases) == 7
+    for sort in SORTS:
+        assert _keyset(api, sort, 3) == _expected(cases, sort), sort
+
+
+def test_keyset_pages_break_ties_by_id_across_page_boundaries(make_api):  # type: ignore[no-untyped-def]
+    """One instant for every case (a burst of events in one clock tick): every sort ties on its time columns and
+    its priority runs, so only the id orders them, and pages of 2 cut through each run of ties."""
+    from datetime import UTC, datetime
+
+    instant = datetime.now(UTC).replace(microsecond=0)
+    api = make_api(clock=lambda: instant, routing={"default": {"deadline": "2h"}})
+    priorities = ("normal", "high", "normal", "high", "normal", "low", "high")
+    api.publish_and_wait([make_event("cam-a", f"z{t}", "illegal_parking_motor", float(t), priority=p)
+                          for t, p in enumerate(priorities)])
+    cases = api.cases()
+    assert len(cases) == 7 and len({c["created_at"] for c in cases}) == 1
+    ids = sorted(c["id"] for c in cases)
+    for sort in SORTS:
+        assert _keyset(api, sort, 2) == _expected(cases, sort), sort
+    assert _keyset(api, "-created_at", 2) == ids[::-1] and _keyset(api, "deadline", 2) == ids
 
 
 def test_bad_requests_get_clear_errors(api: Api):

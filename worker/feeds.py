@@ -66,9 +66,13 @@ class FrameQueues:
 class CameraFeed(threading.Thread):
     """Reads one source into the queues until it ends or the worker stops; never raises.
 
-    Without queues it only keeps the latest frame: a camera's main stream, read key frames
-    only, for evidence snapshots sharper than the substream that is analysed.
+    Without queues it only keeps its latest frames: a camera's main stream, read key frames
+    only, for evidence snapshots sharper than the substream that is analysed. The evidence of a
+    detection is the main-stream frame nearest the analysed frame's moment (`frame_near`), never
+    simply the newest, which may show the street seconds later.
     """
+
+    KEPT = 16  # main-stream key frames kept: some seconds of video, whatever the key-frame interval
 
     def __init__(
         self, source: FileSource | LiveSource, queues: FrameQueues | None, stop: threading.Event, role: str = "feed"
@@ -79,11 +83,17 @@ class CameraFeed(threading.Thread):
         self.stop = stop
         self.finished = threading.Event()
         self.latest: Frame | None = None
+        self.recent: deque[Frame] = deque(maxlen=self.KEPT if queues is None else 1)
         self._drop_oldest = isinstance(source, LiveSource) or bool(source.config.realtime)
 
     @property
     def health(self) -> SourceHealth:
         return self.source.health
+
+    def frame_near(self, ts_s: float, tolerance_s: float) -> Frame | None:
+        """The kept frame closest in time to `ts_s`, if one is within `tolerance_s` of it."""
+        best = min(list(self.recent), key=lambda frame: abs(frame.ts_s - ts_s), default=None)
+        return best if best is not None and abs(best.ts_s - ts_s) <= tolerance_s else None
 
     def run(self) -> None:
         try:
@@ -91,6 +101,7 @@ class CameraFeed(threading.Thread):
                 if self.stop.is_set():
                     break
                 self.latest = frame
+                self.recent.append(frame)
                 if self.queues is not None and self.queues.put(frame, self._drop_oldest, self.stop):
                     self.source.health.frames_dropped += 1
         except SourceError as exc:

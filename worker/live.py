@@ -23,7 +23,8 @@ from worker.config import CameraConfig, WorkerConfig
 from worker.feeds import CameraFeed, FrameQueues
 from worker.pipeline import CameraPipeline
 from worker.recorder import CameraRecorder
-from worker.runner import EventSink, deliver
+from worker.runner import EventSink
+from worker.snapshot_writer import EvidenceWriter
 from worker.stages import StageClock
 from worker.verification import CameraChecks, ResultSink
 from worker.zone_evidence import ZoneEvidenceSource
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 
 HealthSink = Callable[[list[dict[str, Any]]], None]
 AnalysedHook = Callable[[Frame, list[Event]], None]
+EVIDENCE_TOLERANCE_S = 0.5  # a main-stream key frame this close to the analysed moment shows the same scene
 
 
 class Worker:
@@ -67,6 +69,7 @@ class Worker:
         self._zones_lock = threading.Lock()
         self.sink = sink
         self.evidence = evidence
+        self.writer = EvidenceWriter(evidence, sink)  # pictures off the inference thread; events after them
         self.health_sink = health_sink
         self.cameras = list(config.cameras if cameras is None else cameras)
         self.detector = detector or Detector(config.detector)
@@ -119,7 +122,11 @@ class Worker:
             self.queues.cond.notify_all()
 
     def join(self, timeout: float | None = None) -> None:
+        """The inference thread, then the evidence writer's last events (a stuck share: they go without pictures)."""
+        started = time.monotonic()
         self._inference.join(timeout)
+        if not self._inference.is_alive():
+            self.writer.join(None if timeout is None else max(0.0, timeout - (time.monotonic() - started)))
 
     @property
     def inference_thread_id(self) -> int | None:
@@ -154,6 +161,7 @@ class Worker:
                 break
         for recorder in self.recorders.values():
             recorder.close()
+        self.writer.finish()
         self._publish_health()
 
     def _collect(self) -> list[Frame]:
@@ -200,7 +208,7 @@ class Worker:
                     recorder.record(frame, found)
                 if events:
                     with self.stages.measure("publishing"):
-                        deliver(events, self._evidence_frame(frame), self.evidence, self.sink)
+                        self.writer.deliver(events, self._evidence_frame(frame))
                 if self.metrics is not None:
                     self.metrics.frame_age_seconds.observe(time.time() - frame.captured_at)
                 if self.on_analysed is not None:
@@ -238,7 +246,7 @@ class Worker:
         self.zone_evidence.set_zones(frame.camera_id, zones)
         events = self.pipelines[frame.camera_id].reload_zones(zones, frame.ts_s, homography)
         if events:
-            deliver(events, frame, self.evidence, self.sink)
+            self.writer.deliver(events, frame)
         if self.on_zones_applied is not None:
             self.on_zones_applied(frame.camera_id, token)
 
@@ -251,12 +259,13 @@ class Worker:
         return True
 
     def _evidence_frame(self, analysed: Frame) -> Frame:
-        """The main stream's latest key frame when the camera is analysed on a substream (boxes are
-        normalised, so they land right at any resolution); else the analysed frame itself."""
+        """The main stream's key frame of the analysed frame's moment when the camera is analysed on a substream
+        (boxes are normalised, so they land right at any resolution); else the analysed frame itself: never a
+        later picture than the one the detection came from."""
         main = self.main_streams.get(analysed.camera_id)
-        if main is None or main.latest is None or main.health.state is not CameraState.ONLINE:
+        if main is None or main.health.state is not CameraState.ONLINE:
             return analysed
-        return main.latest
+        return main.frame_near(analysed.ts_s, EVIDENCE_TOLERANCE_S) or analysed
 
     def _close_finished(self) -> None:
         """A clip that ended closes its open episodes, as a replay does."""
@@ -267,7 +276,7 @@ class Worker:
             if feed.latest is not None and not feed.source.config.is_live:
                 events = self.pipelines[camera_id].close(feed.latest.ts_s)
                 if events:
-                    deliver(events, None, self.evidence, self.sink)
+                    self.writer.deliver(events, None)
 
     def _health_loop(self) -> None:
         interval = self.config.scheduler.health_every_s

@@ -2,7 +2,8 @@
 
 Per camera: frames decoded, analysed and dropped, frames waiting; for the process: inference time
 per batch and per frame, frame age at hand-over, CPU per stage of the inference thread, events
-handed over and published, the spool's size, age and drops.
+handed over and published, the spool's size, age and drops, evidence pictures waiting, written, dropped
+and failed.
 """
 
 from __future__ import annotations
@@ -58,6 +59,14 @@ class WorkerMetrics(Collector):
         for stage, seconds in self.worker.stages.snapshot().items():
             stages.add_metric([stage], seconds)
         yield stages
+        writer = self.worker.writer  # evidence pictures, written off the inference thread
+        yield GaugeMetricFamily("streetwatch_evidence_pending", "Evidence pictures waiting to be written (their "
+                                "events wait with them).", value=writer.pending)
+        pictures = CounterMetricFamily("streetwatch_evidence_pictures", "Evidence pictures by what became of them.",
+                                       labels=["outcome"])
+        for outcome in ("written", "dropped", "failed"):
+            pictures.add_metric([outcome], getattr(writer, outcome))
+        yield pictures
         if self.sink is not None:
             events = CounterMetricFamily("streetwatch_events", "Events by how they left the worker.",
                                          labels=["outcome"])

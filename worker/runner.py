@@ -74,12 +74,18 @@ def run_camera(
 def deliver(
     events: list[Event], frame: Frame | None, evidence: EvidenceStore | None, sink: EventSink
 ) -> list[Event]:
-    """Attach the evidence snapshot to each `start`, hand the events to the sink, log them."""
+    """Attach the evidence snapshot to each `start`, hand the events to the sink, log them (a replay, in line;
+    the live worker writes pictures on a thread of its own, `worker.snapshot_writer`)."""
     if evidence is not None and frame is not None:
         events = [
             e.model_copy(update={"evidence": evidence.save(e, frame.image)}) if e.state is EventState.START else e
             for e in events
         ]
+    return hand_over(events, sink)
+
+
+def hand_over(events: list[Event], sink: EventSink) -> list[Event]:
+    """Give the events to the sink and log each one."""
     sink(events)
     for event in events:
         log.info(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -51,6 +52,7 @@ class CameraPipeline:
         self._last_ts: float | None = None
         self.rules: list[Rule] = []
         self.uncovered: set[ProblemClass] = set()
+        self.rule_failures: Counter[str] = Counter()  # "class/zone" -> frames that rule failed on
         self.homography = Homography.from_pairs(camera.calibration) if camera.calibration else None
         self._set_zones(camera.zones)
         self.rules = [self._rule(problem) for problem in self._covered()]
@@ -79,7 +81,8 @@ class CameraPipeline:
 
     def _rule(self, problem: ProblemClass) -> Rule:
         labels = CLASS_INFO[problem].evidence.subject & self._available
-        return build_rule(self.camera.id, problem, self.zones, self.rules_config, labels)
+        return build_rule(self.camera.id, problem, self.zones, self.rules_config, labels,
+                          lost_s=self._tracker_config.lost_s)
 
     def _relabel(self) -> None:
         wanted = set().union(*(r.labels | r.helper_labels for r in self.rules)) if self.rules else set()
@@ -128,7 +131,7 @@ class CameraPipeline:
         self._last_ts = frame.ts_s
         with self.clock.measure("tracking"):
             relevant = detections[np.isin(detections.labels, self._labels)] if len(detections) else detections
-            tracked = self.tracker.update(relevant, frame.image)
+            tracked = self.tracker.update(relevant, frame.image, frame.ts_s)
         with self.clock.measure("zones_rules"):
             return self._apply_rules(frame, tracked, zone_evidence)
 
@@ -145,10 +148,23 @@ class CameraPipeline:
                                self._frame_size, {z: e for z, e in (zone_evidence or {}).items() if z in armed_ids})
         events: list[Event] = []
         for rule in self.rules:
-            events.extend(rule.update(ctx))
+            try:
+                events.extend(rule.update(ctx))
+            except Exception as exc:  # one rule's failure never costs another rule its events
+                self._rule_failed(rule, exc, frame.ts_s)
         if self.checks is not None:  # a verification looks whatever the schedule says
             self.checks.update(frame, tracked, everywhere.boxes, everywhere.inside, self.zone_ids)
         return self._placed(events)
+
+    def _rule_failed(self, rule: Rule, exc: Exception, ts_s: float) -> None:
+        """Counted every time, logged with its traceback the first time per class and zone only, so a zone that
+        fails on every frame does not flood the log."""
+        where = f"{rule.problem.value}/{getattr(exc, 'zone_id', None) or '-'}"
+        self.rule_failures[where] += 1
+        if self.rule_failures[where] == 1:
+            log.exception("camera %s: rule %s failed at %.2f s (zone %s); its events on such frames are lost, "
+                          "the other rules go on: %s", self.camera.id, rule.problem.value, ts_s,
+                          getattr(exc, "zone_id", None) or "unknown", exc)
 
     def _placed(self, events: list[Event]) -> list[Event]:
         """Events carry where they are: the anchor's lon/lat through the camera's homography, else where the

@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from pydantic import ValidationError
 
 from detector import Detections
 from zones.classes import CLASS_INFO, ProblemClass
@@ -13,6 +14,14 @@ from zones.config import RuleParams, ZoneConfig
 from zones.context import FrameContext
 from zones.event import Event, EventState, episode_id
 from zones.evidence import zone_reasons
+
+
+class EventRefused(ValueError):
+    """A rule built an event its own zone's settings make invalid; names the zone, so a log can say where."""
+
+    def __init__(self, problem: ProblemClass, zone_id: str, error: ValidationError) -> None:
+        super().__init__(f"{problem.value} in zone {zone_id}: event refused: {error}")
+        self.problem, self.zone_id = problem, zone_id
 
 
 @dataclass
@@ -94,6 +103,12 @@ class RuleBase:
         return zone_reasons(self.problem, ctx.zone_evidence.get(zone_id))
 
     def event(self, zone_id: str, episode: Episode, state: EventState, ts_s: float) -> Event:
+        try:
+            return self._event(zone_id, episode, state, ts_s)
+        except ValidationError as exc:
+            raise EventRefused(self.problem, zone_id, exc) from exc
+
+    def _event(self, zone_id: str, episode: Episode, state: EventState, ts_s: float) -> Event:
         zone = self.zones[zone_id]
         return Event(
             event_id=episode.event_id,

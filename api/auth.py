@@ -173,6 +173,14 @@ def current_principal(request: Request) -> Principal:
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
 
 
+def still_logged_in(request: Request) -> bool:
+    """Whether this request's token is still good now, read again from the database: for a response that
+    outlives the moment it was checked (the live feed), so an ended login ends it too."""
+    token = bearer_token(request)
+    claims = token_service(request).read(token) if token else None
+    return claims is not None and deps.users(request).token_holder(claims.username, claims.version) is not None
+
+
 def is_public(request: Request) -> bool:
     route = request.scope.get("route")
     method = "GET" if request.method == "HEAD" else request.method

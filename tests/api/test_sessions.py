@@ -8,7 +8,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from tests.api.test_live import Listener
 from tests.api_fixture import Api, MakeApi, password_for
+from tests.helpers import make_event, wait_until
 
 
 def _account(api: Api, username: str, role: str) -> tuple[str, str]:
@@ -75,6 +77,16 @@ def test_a_password_change_ends_old_tokens(api: Api):
     assert api.client.get("/api/cases", headers=_bearer(token)).status_code == 401
     renewed = _login(api.client, "sun.li", "a-new-password-2026").json()["access_token"]
     assert api.client.get("/api/cases", headers=_bearer(renewed)).status_code == 200
+
+
+def test_an_open_live_feed_ends_when_its_account_is_disabled(make_api: MakeApi):
+    api = make_api(serve=True, verification={"enabled": False})
+    listener = Listener(api)  # the viewer's feed, open before the account changes
+    wait_until(lambda: listener.received, what="the hello message")
+    assert api.client.patch("/api/users/viewer", json={"active": False}, headers=api.auth("admin")).status_code == 200
+    api.publish_and_wait([make_event("cam-a", "gate", "illegal_parking_motor", 1.0)])
+    wait_until(lambda: not listener.thread.is_alive(), what="the feed to end")
+    assert listener.changes() == []
 
 
 def _guesses(client: TestClient, count: int, username: str = "admin", **headers: str) -> list[int]:

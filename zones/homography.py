@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 
-import cv2
 import numpy as np
 import shapely
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -59,6 +58,8 @@ class Homography:
         for points, name in ((image, "image"), (ground, "map")):
             if _collinear(points):
                 raise ValueError(f"the {name} points lie on one line: they cannot tie the image to the ground")
+        import cv2  # here, not at the top: the API process places zones on the map without loading OpenCV
+
         matrix, _mask = cv2.findHomography(image, ground, method=0)
         if matrix is None or not np.isfinite(matrix).all() or abs(np.linalg.det(matrix)) < 1e-12:
             raise ValueError("these point pairs do not define a homography")
@@ -125,7 +126,9 @@ def _clip(polygon: list[tuple[float, float]], side: Callable[[float, float], flo
 
 
 def _apply(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
-    return cv2.perspectiveTransform(points.reshape(-1, 1, 2), matrix).reshape(-1, 2)
+    """`cv2.perspectiveTransform` in NumPy: projecting points needs no OpenCV in the API process."""
+    projected = np.column_stack([points, np.ones(len(points))]) @ matrix.T
+    return projected[:, :2] / projected[:, 2:3]
 
 
 def _to_metres(lonlat: np.ndarray, origin: tuple[float, float]) -> np.ndarray:

@@ -42,9 +42,7 @@ def loaded_by_the_app() -> list[str]:
 
 @pytest.mark.parametrize("package", [
     "av",
-    pytest.param("cv2", marks=pytest.mark.xfail(strict=True, reason=(
-        "zones/homography.py imports OpenCV at its top and api/services/zone_sync.py imports it; once that import "
-        "moves into its two functions this passes, and strict xfail asks for this mark to go"))),
+    "cv2",
     "ultralytics",
 ])
 def test_building_the_api_app_loads_no_decoder_and_no_model(loaded_by_the_app: list[str], package: str):

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from bench.pipeline import SPLIT, PipelineRun, next_count, render, run_pipeline_bench
+from bench.pipeline import SPLIT, PipelineRun, kept_up, next_count, render, run_pipeline_bench
+from streams import FileSource, SourceConfig
 from tests.conftest import ASSETS, REDIS_URL
 
 CLIP = ASSETS / "video" / "residential-street-parked-cars.mp4"
@@ -31,9 +32,8 @@ def test_every_cpu_second_of_the_window_lands_in_one_stage(report) -> None:  # t
 
 def test_frames_are_conserved_and_latency_is_measured(report) -> None:  # type: ignore[no-untyped-def]
     (run,) = report.runs
-    assert run.offered > 0 and run.analysed > 0 and run.events >= 0
+    assert run.offered > 0 and run.analysed > 0
     assert run.analysed + run.dropped <= run.offered + 2 * 2  # at most the queues' contents from before the window
-    assert run.keeps_up == (run.dropped == 0 and run.analysed >= run.offered - 2 * 2 and run.core_share <= 1.02)
     assert run.age_p50_ms is not None and run.age_p99_ms is not None
     assert 0 < run.age_p50_ms <= run.age_p99_ms
     assert report.carried == {"keyframes": 2 if run.keeps_up else 0}
@@ -41,9 +41,21 @@ def test_frames_are_conserved_and_latency_is_measured(report) -> None:  # type: 
 
 def test_throughput_compares_the_worker_with_raw_predict_on_the_same_frames(report) -> None:  # type: ignore[no-untyped-def]
     (throughput,) = report.throughput
-    assert throughput.frames >= 20
-    assert throughput.ratio.median == pytest.approx(throughput.pipeline_fps.median / throughput.raw_predict_fps.median)
+    # The worker's frames are the clip's key frames at the analysed rate, counted here by the source alone.
+    key_frames = sum(1 for _ in FileSource("count", SourceConfig(url=str(CLIP), analysis_fps=1.0, decode="keyframes")))
+    assert throughput.frames == key_frames
+    assert throughput.ratio.low <= throughput.ratio.median <= throughput.ratio.high
     assert "Cameras one core carries" in render(report)
+
+
+def test_a_window_keeps_up_only_with_nothing_dropped_everything_analysed_on_one_core() -> None:
+    assert kept_up(offered=100, analysed=100, dropped=0, queued_before=4, core_share=0.8)
+    assert kept_up(offered=100, analysed=96, dropped=0, queued_before=4, core_share=0.8)  # the queues' backlog
+    assert not kept_up(offered=100, analysed=95, dropped=0, queued_before=4, core_share=0.8)
+    assert not kept_up(offered=100, analysed=100, dropped=1, queued_before=4, core_share=0.8)
+    assert kept_up(offered=100, analysed=100, dropped=0, queued_before=4, core_share=1.02)
+    assert not kept_up(offered=100, analysed=100, dropped=0, queued_before=4, core_share=1.03)  # left the core
+    assert kept_up(offered=100, analysed=100, dropped=0, queued_before=4, core_share=1.6, one_core=False)  # a GPU
 
 
 def _run(cameras: int, keeps_up: bool, core_share: float) -> PipelineRun:

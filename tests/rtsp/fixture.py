@@ -37,6 +37,7 @@ REQUIRED_ELEMENTS = ("filesrc", "qtdemux", "h264parse", "rtph264pay")
 # Ports chosen by the fixture lie below the kernel's ephemeral range (32768-60999 by default), so
 # that no outgoing connection can take the port while the server is down during a restart.
 PORT_RANGE = (20000, 32000)
+STOPPED = "stopped (no clients left)"  # server.py's line when a mount's media is torn down
 
 _PROBE = f"""
 import gi
@@ -65,7 +66,8 @@ class RtspServer:
         *,
         host: str = "127.0.0.1",
         log_path: Path | None = None,
-        start_timeout_s: float = 15.0,
+        start_timeout_s: float = 30.0,
+        slow_start_s: float = 0.0,
     ) -> None:
         if not mounts:
             raise ValueError("RtspServer needs at least one mount")
@@ -76,11 +78,14 @@ class RtspServer:
         self.host = host
         self.loop = loop
         self.start_timeout_s = start_timeout_s
+        self.slow_start_s = slow_start_s  # server.py --slow-start: a starved streaming thread, on purpose
+        self.deaths: list[str] = []  # exits nobody asked for (a crash): see check_alive()
         self._port = port
         self._own_log = log_path is None
         self._log_path = log_path
         self._process: subprocess.Popen[bytes] | None = None
         self._frozen = False
+        self._killing = False
 
     @property
     def log_path(self) -> Path:
@@ -127,7 +132,7 @@ class RtspServer:
         return _unavailable_reason() is None
 
     def start(self) -> RtspServer:
-        """Spawn the server and wait for its READY line; on the same port as before after a stop()."""
+        """Spawn it; ready once every mount answers DESCRIBE with a video SDP. Same port after a stop()."""
         if self.running:
             raise RuntimeError(f"the RTSP server is already running on {self.base_url}")
         if self._port is not None:
@@ -151,20 +156,22 @@ class RtspServer:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout_s)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout_s)
-        for stream in (process.stdin, process.stdout):
-            if stream is not None:
-                stream.close()
+        status = process.poll()
+        if status is not None and not self._killing:
+            self.deaths.append(f"pid {process.pid} exited by itself with status {status}")
+        self._killing = False
+        _end(process, timeout_s)
+
+    def check_alive(self) -> None:
+        """Raise RtspServerError, with the log, if a stop() found it had exited without being asked to."""
+        if self.deaths:
+            log = self._log_since(0)[-4000:]
+            raise RtspServerError(f"the RTSP test server died: {'; '.join(self.deaths)}\n{log}(log: {self.log_path})")
 
     def kill(self) -> None:
         """SIGKILL, as when the camera's host loses power: no RTSP teardown, connections just drop."""
         if self._process is not None and self._process.poll() is None:
+            self._killing = True
             self._process.kill()
         self.stop()
 
@@ -216,21 +223,30 @@ class RtspServer:
             command += ["--mount", f"{path}={clip.resolve()}"]
         if self.loop:
             command.append("--loop")
+        if self.slow_start_s:
+            command += ["--slow-start", str(self.slow_start_s)]
         command.append("--exit-on-stdin-eof")  # the server goes when this process goes, even on SIGKILL
         with self.log_path.open("ab") as log:
             log.write(f"--- {' '.join(command)}\n".encode())
             log.flush()
             offset = log.tell()
             process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log)
-        self._process = process
+        deadline = time.monotonic() + self.start_timeout_s
         line = _read_line(process, self.start_timeout_s)
         if line.startswith("READY "):
-            return int(line.rsplit(":", 1)[1])
+            port = int(line.rsplit(":", 1)[1])
+            problem = self._describe_all(port, deadline, offset)
+            if problem is None:
+                self._process = process
+                return port
+            _end(process, 2.0)
+            raise RtspServerError(f"the RTSP server {problem}: {' '.join(command)}\n"
+                                  f"{self._log_since(offset)}(log: {self.log_path})")
         try:  # stdout closed or the time ran out: did it exit (reaped just after closing stdout)?
             status: int | None = process.wait(timeout=1.0)
         except subprocess.TimeoutExpired:
             status = None
-        self.stop(timeout_s=2.0)
+        _end(process, 2.0)
         output = self._log_since(offset)
         if "cannot listen" in output:
             raise _PortTaken(output)
@@ -241,6 +257,25 @@ class RtspServer:
         else:
             why = f"was not READY within {self.start_timeout_s} s"
         raise RtspServerError(f"the RTSP server {why}: {' '.join(command)}\n{output}(log: {self.log_path})")
+
+    def _describe_all(self, port: int, deadline: float, offset: int) -> str | None:
+        """None when every mount answers DESCRIBE with 200 and an SDP with a video track, else what it did."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        for path in self.mounts:
+            url = f"rtsp://{host}:{port}{path}"
+            try:
+                status, sdp = describe(self.host, port, url, max(1.0, deadline - time.monotonic()))
+            except OSError as exc:
+                return f"did not answer DESCRIBE {url}: {exc!r}"
+            if not status.startswith("RTSP/1.0 200") or "\nm=video " not in sdp:
+                return f"answered DESCRIBE {url} with {status!r} and {sdp[:200]!r}, not 200 with a video SDP"
+        # That DESCRIBE prepared each mount's media, torn down once its connection closed; until
+        # that is done GStreamer answers the next DESCRIBE 503, so wait for the server to say so.
+        while self._log_since(offset).count(STOPPED) < len(self.mounts):
+            if time.monotonic() > deadline:
+                return f"did not stop the media of its readiness DESCRIBE within {self.start_timeout_s} s"
+            time.sleep(0.02)
+        return None
 
     def _log_since(self, offset: int) -> str:
         try:
@@ -253,6 +288,31 @@ class RtspServer:
 
 class _PortTaken(Exception):
     pass
+
+
+def describe(host: str, port: int, url: str, timeout_s: float) -> tuple[str, str]:
+    """One RTSP DESCRIBE on its own connection: (status line, body). Raises OSError (TimeoutError too)."""
+    with socket.create_connection((host, port), timeout=timeout_s) as connection:
+        connection.sendall(f"DESCRIBE {url} RTSP/1.0\r\nCSeq: 1\r\nAccept: application/sdp\r\n\r\n".encode())
+        reply, head = connection.makefile("rb"), []
+        while line := reply.readline().decode(errors="replace").strip():
+            head.append(line)
+        length = next((int(h.split(":", 1)[1]) for h in head if h.lower().startswith("content-length:")), 0)
+        return (head[0] if head else ""), reply.read(length).decode(errors="replace")
+
+
+def _end(process: subprocess.Popen[bytes], timeout_s: float) -> None:
+    """SIGTERM (SIGKILL after timeout_s), reap it, close its pipes."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout_s)
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            stream.close()
 
 
 def _mount_path(mount: str) -> str:
@@ -306,7 +366,10 @@ def _unavailable_reason() -> str | None:
 
 @pytest.fixture
 def rtsp_server(tmp_path: Path) -> Iterator[Callable[..., RtspServer]]:
-    """A factory `rtsp_server(mounts, port=None, loop=True, start=True) -> RtspServer`; all stopped at teardown."""
+    """A factory `rtsp_server(mounts, port=None, loop=True, start=True, **options) -> RtspServer`.
+
+    All are stopped at teardown, which then fails (with the server's log) if one died on its own.
+    """
     reason = RtspServer.unavailable_reason()
     if reason:
         if os.environ.get("STREETWATCH_REQUIRE_RTSP") == "1":
@@ -315,12 +378,16 @@ def rtsp_server(tmp_path: Path) -> Iterator[Callable[..., RtspServer]]:
     servers: list[RtspServer] = []
 
     def make(
-        mounts: Mapping[str, Path | str], port: int | None = None, loop: bool = True, start: bool = True
+        mounts: Mapping[str, Path | str], port: int | None = None, loop: bool = True, start: bool = True,
+        **options: float,
     ) -> RtspServer:
-        server = RtspServer(mounts, port, loop, log_path=tmp_path / f"rtsp-server-{len(servers)}.log")
+        log_path = tmp_path / f"rtsp-server-{len(servers)}.log"
+        server = RtspServer(mounts, port, loop, log_path=log_path, **options)
         servers.append(server)
         return server.start() if start else server
 
     yield make
     for server in servers:
         server.stop()
+    for server in servers:  # a server that crashed under a test is the failure, not what its client saw
+        server.check_alive()

@@ -26,6 +26,8 @@ import argparse
 import os
 import signal
 import sys
+import threading
+import time
 
 import gi
 
@@ -34,6 +36,8 @@ gi.require_version("GstRtspServer", "1.0")
 from gi.repository import GLib, Gst, GstRtspServer  # noqa: E402
 
 PREFLIGHT_TIMEOUT_S = 10
+STOPPED = "stopped (no clients left)"  # the fixture waits for this after its readiness DESCRIBE
+SETTLE_TIMEOUT_S = 20  # generous: only a wedged pipeline takes this long
 
 
 def log(message: str) -> None:
@@ -85,9 +89,9 @@ def on_demux_pad(demux: Gst.Element, pad: Gst.Pad, parse: Gst.Element) -> None:
 class ClipFactory(GstRtspServer.RTSPMediaFactory):
     """filesrc ! qtdemux ! h264parse ! rtph264pay name=pay0, optionally looped (see Looper)."""
 
-    def __init__(self, mount: str, clip: str, loop: bool) -> None:
+    def __init__(self, mount: str, clip: str, loop: bool, slow_start_s: float = 0.0) -> None:
         super().__init__()
-        self.mount, self.clip, self.loop = mount, clip, loop
+        self.mount, self.clip, self.loop, self.slow_start_s = mount, clip, loop, slow_start_s
         self.set_shared(True)
         # A client's PLAY carries a Range (FFmpeg sends npt=0.000-): on a seekable shared media the
         # server would seek the stream back to 0 for every client already watching. A camera cannot
@@ -111,19 +115,58 @@ class ClipFactory(GstRtspServer.RTSPMediaFactory):
         demux.connect("pad-added", on_demux_pad, parse)
         if self.loop:
             Looper(self.mount, demux, parse)
+        if self.slow_start_s:
+            mask = Gst.PadProbeType.EVENT_DOWNSTREAM | Gst.PadProbeType.EVENT_FLUSH
+            pay.get_static_pad("sink").add_probe(mask, SlowStart(self.slow_start_s).on_event)
         return media
 
     def do_configure(self, media: GstRtspServer.RTSPMedia) -> None:
         GstRtspServer.RTSPMediaFactory.do_configure(self, media)
         media.connect("prepared", self.on_prepared)
-        media.connect("unprepared", lambda _media: log(f"{self.mount}: stopped (no clients left)"))
+        # after the factory's own handler, which drops the media from its cache: a DESCRIBE that
+        # comes while the media is still being torn down is answered 503 (it "was not unprepared")
+        media.connect_after("unprepared", lambda _media: log(f"{self.mount}: {STOPPED}"))
 
     def on_prepared(self, media: GstRtspServer.RTSPMedia) -> None:
         log(f"{self.mount}: playing {self.clip}{' in a loop' if self.loop else ''}")
-        if self.loop and not seek(
-            media.get_element().get_by_name("demux"), Gst.SeekFlags.FLUSH | Gst.SeekFlags.SEGMENT
-        ):
-            log(f"{self.mount}: the first segment seek failed; the clip will not loop")
+        if self.loop:
+            start_looping(self.mount, media)
+
+
+def start_looping(mount: str, media: GstRtspServer.RTSPMedia) -> None:
+    """The first (flushing) segment seek, returning only once the stream has a segment again.
+
+    "prepared" runs in the DESCRIBE that prepared the media, before its answer goes out. The
+    flush clears the sticky SEGMENT on rtpbin's send_rtp_sink until the streaming thread pushes
+    the new one; a PLAY handled in that window (a slow streaming thread: a loaded machine) makes
+    gst_rtsp_media_get_rates() hit g_assert(FALSE) and abort the whole server, so the client
+    sees the connection close with no answer to PLAY (FFmpeg: a bare -1, "Operation not
+    permitted"). Holding the DESCRIBE until data flows again closes that window.
+    """
+    element = media.get_element()
+    settled = threading.Event()
+    flushed = False
+
+    def watch(_pad: Gst.Pad, info: Gst.PadProbeInfo) -> Gst.PadProbeReturn:
+        nonlocal flushed
+        if info.type & Gst.PadProbeType.BUFFER:
+            if flushed:  # sticky events (the new SEGMENT) reach the peer before a buffer is pushed
+                settled.set()
+        elif info.get_event().type == Gst.EventType.FLUSH_STOP:
+            flushed = True
+        return Gst.PadProbeReturn.OK
+
+    pad = element.get_by_name("pay0").get_static_pad("src")  # the one stream ClipFactory makes
+    probe = pad.add_probe(Gst.PadProbeType.BUFFER | Gst.PadProbeType.EVENT_FLUSH, watch)
+    try:
+        if not seek(element.get_by_name("demux"), Gst.SeekFlags.FLUSH | Gst.SeekFlags.SEGMENT):
+            log(f"{mount}: the first segment seek failed; the clip will not loop")
+        elif not settled.wait(SETTLE_TIMEOUT_S):
+            log(f"{mount}: no data within {SETTLE_TIMEOUT_S} s of the first segment seek")
+    finally:
+        pad.remove_probe(probe)
+    if not media.get_stream(0).get_rates()[0]:
+        log(f"{mount}: the stream has no segment after the first segment seek; a PLAY may abort the server")
 
 
 class Looper:
@@ -180,6 +223,22 @@ class Looper:
         return GLib.SOURCE_REMOVE
 
 
+class SlowStart:
+    """--slow-start: holds the first SEGMENT after a flush back, as a starved streaming thread would."""
+
+    def __init__(self, delay_s: float) -> None:
+        self.delay_s, self.flushed = delay_s, False
+
+    def on_event(self, _pad: Gst.Pad, info: Gst.PadProbeInfo) -> Gst.PadProbeReturn:
+        kind = info.get_event().type
+        if kind == Gst.EventType.FLUSH_STOP:
+            self.flushed = True
+        elif kind == Gst.EventType.SEGMENT and self.flushed:
+            self.flushed = False
+            time.sleep(self.delay_s)
+        return Gst.PadProbeReturn.OK
+
+
 def running_time(segment: Gst.Segment, position: int) -> int | None:
     """The running time of a stream position, also outside the segment (where to_running_time gives -1)."""
     sign, value = segment.to_running_time_full(Gst.Format.TIME, position)
@@ -196,6 +255,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8554, help="TCP port; 0 picks a free one (default 8554)")
     parser.add_argument("--mount", type=parse_mount, action="append", required=True, metavar="/PATH=CLIP.mp4")
     parser.add_argument("--loop", action="store_true", help="play each clip forever")
+    parser.add_argument("--slow-start", type=float, default=0.0, metavar="S",
+                        help="test hook: hold the stream's segment back S s after the first seek (a loaded machine)")
     parser.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes (parent died)")
     args = parser.parse_args(argv)
 
@@ -214,7 +275,7 @@ def main(argv: list[str] | None = None) -> int:
     server.set_service(str(args.port))
     mount_points = server.get_mount_points()
     for path, clip in mounts.items():
-        mount_points.add_factory(path, ClipFactory(path, os.path.abspath(clip), args.loop))
+        mount_points.add_factory(path, ClipFactory(path, os.path.abspath(clip), args.loop, args.slow_start))
     if server.attach(None) == 0:
         log(f"cannot listen on {args.host}:{args.port} (port in use?)")
         return 1

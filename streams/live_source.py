@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import random
 import threading
@@ -11,7 +12,7 @@ from collections.abc import Callable, Iterator
 import av
 import av.error
 
-from streams.config import SourceConfig
+from streams.config import SourceConfig, is_network_url
 from streams.decoder import RateSampler, decode, open_container
 from streams.frame import Frame
 from streams.health import CameraState, SourceHealth
@@ -52,7 +53,7 @@ class LiveSource:
                 container = open_container(self.url, self.config)
             except (av.error.FFmpegError, OSError) as exc:
                 failures += 1
-                self.health.failed(CameraState.OFFLINE, f"cannot connect: {exc}")
+                self.health.failed(CameraState.OFFLINE, f"cannot connect: {open_failure(exc, self.url)}")
                 log.warning("camera %s offline: %s", self.camera_id, self.health.last_error)
                 self._wait(failures)
                 continue
@@ -98,3 +99,23 @@ class LiveSource:
             if self.health.width is not None:
                 log.info("camera %s: resolution changed to %dx%d", self.camera_id, frame.width, frame.height)
             self.health.width, self.health.height = frame.width, frame.height
+
+
+def open_failure(exc: Exception, url: str) -> str:
+    """One line saying why a stream did not open, in FFmpeg's words plus what they mean here.
+
+    FFmpeg's RTSP demuxer gives up on an exchange it cannot go on with (a server that closes the
+    connection instead of answering PLAY, an answer it cannot parse) with a bare -1, which PyAV
+    raises as EPERM "Operation not permitted": for a camera that is no permission problem.
+    Every such failure is handled like a refused connection: offline, then retried with backoff.
+    """
+    text = getattr(exc, "strerror", None) or str(exc)
+    if not is_network_url(url):
+        return text
+    if isinstance(exc, av.error.PermissionError) and exc.errno == errno.EPERM:
+        return f"no usable answer to the RTSP/HTTP exchange (FFmpeg's bare error -1, shown as '{text}')"
+    if isinstance(exc, av.error.InvalidDataError):
+        return f"the camera's answer cannot be used ({text})"
+    if isinstance(exc, av.error.HTTPError | av.error.HTTPClientError):  # RTSP's 4xx and 5xx answers too
+        return f"the camera refused the request ({text})"
+    return text

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
+import re
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+import pytest
 
 from streams import CameraState, Frame, LiveSource, SourceConfig
 from tests.conftest import ASSETS
@@ -93,3 +98,79 @@ def test_backoff_grows_exponentially_with_jitter_and_a_cap():
     assert 0.1 <= waits[0] <= 0.2 and 0.2 <= waits[1] <= 0.4 and 0.4 <= waits[2] <= 0.8
     assert all(0.5 <= w <= 1.0 for w in waits[3:])  # capped at reconnect_max_s, jittered down to half
     assert len({round(w, 6) for w in waits[3:]}) > 1  # jitter: cameras do not reconnect in step
+
+
+SDP = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=cam\r\nc=IN IP4 0.0.0.0\r\nt=0 0\r\n"
+       "m=video 0 RTP/AVP 96\r\na=rtpmap:96 H264/90000\r\na=control:stream=0\r\n")
+
+
+class UnusableCamera:
+    """A loopback "camera" whose RTSP answers FFmpeg cannot use; counts the connections it gets.
+
+    `503`: every request is answered 503 Service Unavailable; `garbage`: bytes that are no RTSP
+    reply; `no-play-answer`: OPTIONS, DESCRIBE and SETUP are answered properly and the connection
+    then closes instead of answering PLAY (what a GStreamer server that aborts does).
+    """
+
+    def __init__(self, mode: str) -> None:
+        self.mode, self.connections = mode, 0
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"rtsp://127.0.0.1:{self.listener.getsockname()[1]}/cam"
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return  # closed
+            self.connections += 1
+            with connection, contextlib.suppress(OSError):  # OSError: the client went away first
+                self._answer(connection)
+
+    def _answer(self, connection: socket.socket) -> None:
+        data = b""
+        while chunk := connection.recv(4096):
+            data += chunk
+            while b"\r\n\r\n" in data:
+                request, data = data.split(b"\r\n\r\n", 1)
+                method = request.split(b" ", 1)[0]
+                cseq = re.search(rb"CSeq: *(\d+)", request, re.IGNORECASE)
+                head = f"CSeq: {int(cseq.group(1)) if cseq else 0}\r\n"
+                if self.mode == "503":
+                    reply = f"RTSP/1.0 503 Service Unavailable\r\n{head}\r\n"
+                elif self.mode == "garbage":
+                    reply = "\x00\x01 this is no RTSP\r\n\r\n"
+                elif method == b"PLAY":
+                    return  # no-play-answer: close without a word
+                elif method == b"DESCRIBE":
+                    reply = (f"RTSP/1.0 200 OK\r\n{head}Content-Type: application/sdp\r\n"
+                             f"Content-Length: {len(SDP)}\r\n\r\n{SDP}")
+                elif method == b"SETUP":
+                    transport = "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\nSession: 1\r\n"
+                    reply = f"RTSP/1.0 200 OK\r\n{head}{transport}\r\n"
+                else:
+                    reply = f"RTSP/1.0 200 OK\r\n{head}Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN\r\n\r\n"
+                connection.sendall(reply.encode("latin-1"))
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+@pytest.mark.parametrize(("mode", "reason"), [
+    ("503", "the camera refused the request (Server returned 5XX Server Error reply)"),
+    ("garbage", "the camera's answer cannot be used (Invalid data found when processing input)"),
+    ("no-play-answer", "no usable answer to the RTSP/HTTP exchange (FFmpeg's bare error -1"),
+])
+def test_an_unusable_rtsp_answer_is_offline_with_the_reason_and_retried_like_a_refusal(mode: str, reason: str) -> None:
+    camera = UnusableCamera(mode)
+    source = live(camera.url)
+    try:
+        with reading(source) as frames:
+            wait_for(lambda: source.health.state is CameraState.OFFLINE and camera.connections >= 3, 30,
+                     f"three connection attempts to the {mode} camera")
+            error = source.health.last_error or ""
+            assert error.startswith(f"cannot connect: {reason}") and "\n" not in error, error
+            assert frames == [] and source.health.frames_decoded == 0
+    finally:
+        camera.close()

@@ -20,6 +20,7 @@ from bus.control import VerifyRequest, WhatIfRequest
 from detector import Detector
 from streams import CameraState, Frame, open_source
 from worker.config import CameraConfig, WorkerConfig
+from worker.control_handler import CameraControls, ZonesApplied
 from worker.feeds import CameraFeed, FrameQueues
 from worker.pipeline import CameraPipeline
 from worker.recorder import CameraRecorder
@@ -60,13 +61,9 @@ class Worker:
         self.on_analysed = on_analysed  # after each frame and its events are handed over (latency benchmarks)
         self.verify_sink = verify_sink
         self.metrics: WorkerMetrics | None = None  # set by whoever serves them
-        self.on_zones_applied: Callable[[str, object], None] | None = None
         self.recording_dir = recording_dir if config.recording.minutes > 0 else None
         self.recorders: dict[str, CameraRecorder] = {}
         self.zone_evidence = ZoneEvidenceSource(config.scene, config.classifiers)
-        self.whatif: WhatIfRunner | None = None  # set by whoever answers what-if requests
-        self._new_zones: dict[str, tuple[list[ZoneConfig], object, Homography | None]] = {}
-        self._zones_lock = threading.Lock()
         self.sink = sink
         self.evidence = evidence
         self.writer = EvidenceWriter(evidence, sink)  # pictures off the inference thread; events after them
@@ -76,6 +73,7 @@ class Worker:
         self.stop_event = threading.Event()
         self.queues = FrameQueues(config.scheduler.queue_size)
         self.pipelines: dict[str, CameraPipeline] = {}
+        self.controls = CameraControls(self.pipelines, self.zone_evidence, self.writer.deliver)
         self.feeds: dict[str, CameraFeed] = {}
         self.main_streams: dict[str, CameraFeed] = {}  # cameras analysed on a substream
         self.frames_processed: dict[str, int] = {}
@@ -110,11 +108,32 @@ class Worker:
 
     def submit_check(self, request: VerifyRequest) -> bool:
         """A verification request from the API; False when this worker does not run that camera."""
-        pipeline = self.pipelines.get(request.camera_id)
-        if pipeline is None or pipeline.checks is None:
-            return False
-        pipeline.checks.submit(request)
-        return True
+        return self.controls.submit_check(request)
+
+    def submit_whatif(self, request: WhatIfRequest) -> bool:
+        """Run a what-if for one of this worker's cameras, against the zones it uses now."""
+        return self.controls.submit_whatif(request)
+
+    def replace_zones(self, camera_id: str, zones: list[ZoneConfig], token: object = None,
+                      homography: Homography | None = None) -> bool:
+        """New zones for a camera from its next analysed frame (any thread); see `CameraControls.replace_zones`."""
+        return self.controls.replace_zones(camera_id, zones, token, homography)
+
+    @property
+    def whatif(self) -> WhatIfRunner | None:
+        return self.controls.whatif
+
+    @whatif.setter
+    def whatif(self, runner: WhatIfRunner | None) -> None:
+        self.controls.whatif = runner
+
+    @property
+    def on_zones_applied(self) -> ZonesApplied | None:
+        return self.controls.on_zones_applied
+
+    @on_zones_applied.setter
+    def on_zones_applied(self, hook: ZonesApplied | None) -> None:
+        self.controls.on_zones_applied = hook
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -198,7 +217,7 @@ class Worker:
         self._measure_zones(batch)
         for frame, found in zip(batch, detections, strict=True):
             try:
-                self._apply_new_zones(frame)
+                self.controls.apply_new_zones(frame)
                 pipeline = self.pipelines[frame.camera_id]
                 events = pipeline.cover(self.zone_evidence.classes_for(frame.camera_id))
                 events += pipeline.process(frame, found, self.zone_evidence.latest(frame.camera_id))
@@ -226,37 +245,6 @@ class Worker:
             log.exception("zone-level evidence failed for a batch of %d frames", len(batch))
         if self.metrics is not None:
             self.metrics.zone_evidence_seconds.observe(time.perf_counter() - started)
-
-    def replace_zones(self, camera_id: str, zones: list[ZoneConfig], token: object = None,
-                      homography: Homography | None = None) -> bool:
-        """New zones for a camera, used from its next analysed frame (called from any thread); `token` comes
-        back through `on_zones_applied` once they are in use. False when this worker does not run the camera."""
-        if camera_id not in self.pipelines:
-            return False
-        with self._zones_lock:
-            self._new_zones[camera_id] = (zones, token, homography)
-        return True
-
-    def _apply_new_zones(self, frame: Frame) -> None:
-        with self._zones_lock:
-            pending = self._new_zones.pop(frame.camera_id, None)
-        if pending is None:
-            return
-        zones, token, homography = pending
-        self.zone_evidence.set_zones(frame.camera_id, zones)
-        events = self.pipelines[frame.camera_id].reload_zones(zones, frame.ts_s, homography)
-        if events:
-            self.writer.deliver(events, frame)
-        if self.on_zones_applied is not None:
-            self.on_zones_applied(frame.camera_id, token)
-
-    def submit_whatif(self, request: WhatIfRequest) -> bool:
-        """Run a what-if for one of this worker's cameras, against the zones it uses now."""
-        pipeline = self.pipelines.get(request.camera_id)
-        if pipeline is None or self.whatif is None:
-            return False
-        self.whatif.submit(request, pipeline.camera, list(pipeline.zones))
-        return True
 
     def _evidence_frame(self, analysed: Frame) -> Frame:
         """The main stream's key frame of the analysed frame's moment when the camera is analysed on a substream

@@ -15,6 +15,7 @@ from cli.bench_command import bench_command
 from cli.common import load_or_exit
 from cli.eval_command import eval_command
 from cli.models_command import models_app
+from cli.synth_command import synth_command
 from cli.train_command import dataset_command, export_command, train_command
 from cli.users_command import users_app
 from cli.zones_command import zones_app
@@ -236,6 +237,7 @@ app.add_typer(models_app, name="models")
 app.command(name="dataset")(dataset_command)
 app.command(name="train")(train_command)
 app.command(name="export")(export_command)
+app.command(name="synth")(synth_command)
 app.add_typer(users_app, name="users")
 app.add_typer(zones_app, name="zones")
 

@@ -54,9 +54,12 @@ def write_split(out: Path, split: str, count: int, clips: list[str], pools: dict
         rng = np.random.default_rng([seed, SPLIT_CODE[split], index])
         clip = clips[index % len(clips)]
         pool = pools[clip]
-        frame = pool[int(rng.integers(len(pool)))]
-        image, record = compose_image(frame, cutouts, rng, f"{clip}_{split}_{index:05d}",
-                                      negative=rng.random() < NEGATIVE_SHARE)
+        negative = rng.random() < NEGATIVE_SHARE
+        for _frame_try in range(6):  # a frame full of cars or riders may leave no room: take another
+            frame = pool[int(rng.integers(len(pool)))]
+            image, record = compose_image(frame, cutouts, rng, f"{clip}_{split}_{index:05d}", negative=negative)
+            if negative or record.bags:
+                break
         if not cv2.imwrite(str(out / "images" / split / f"{record.name}.jpg"), image,
                            [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
             raise OSError(f"cannot write {out / 'images' / split / record.name}.jpg")

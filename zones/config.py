@@ -73,6 +73,12 @@ class StationaryRuleConfig(TrackedRuleParams):
     exclude_ridden: bool = Field(
         True, description="Ignore a two-wheeler with a person on it (waiting at a light is not parking)."
     )
+    min_peak_confidence: float = Field(
+        0.4, ge=0.0, le=1.0,
+        description="Best score an object must reach while it dwells before it counts as parked: min_confidence "
+        "starts its stillness and the tracker's low-score matches carry it, so a faint box that never scores like "
+        "a vehicle (0.34 at best, on kerb rubble) could otherwise dwell its way into an alert.",
+    )
 
 
 class ClusterRuleConfig(TrackedRuleParams):

@@ -65,6 +65,8 @@ class StationaryDwellRule(StillObjectRule):
             return self.due_update(zone_id, episode, ts_s)
         if ts_s - still.since_s < params.dwell_s or self.in_cooldown(zone_id, ts_s) or self._duplicate(key, box):
             return []
+        if still.confidence < params.min_peak_confidence:  # a faint box the tracker carried, never a vehicle
+            return []
         self._episodes[key] = self.open_episode(
             zone_id, ts_s, still.since_s, box, label, still.confidence, track_id=key[0]
         )

@@ -13,7 +13,7 @@ import uvicorn
 from api.app import create_app
 from api.services.lifecycle import Role
 from api.services.users import UserStore, generate_password
-from bus import EvidenceStore, SpoolingPublisher, redis_client, spooling_sink
+from bus import SnapshotStore, SpoolingPublisher, redis_client, spooling_sink
 from cli.worker_setup import connected_worker
 from settings import AppConfig
 from worker import Worker
@@ -50,7 +50,8 @@ def run_demo(settings: AppConfig, duration: float | None) -> None:
 
     server = uvicorn.Server(
         uvicorn.Config(application, host=settings.api.host, port=settings.api.port, log_level="warning",
-                       proxy_headers=False)  # X-Forwarded-For only from api.auth.trusted_proxies
+                       proxy_headers=False,  # X-Forwarded-For only from api.auth.trusted_proxies
+                       log_config=None)  # through the redacting root handler, as every other log line
     )
     server_thread = threading.Thread(target=server.run, name="api", daemon=True)
     server_thread.start()
@@ -63,7 +64,7 @@ def run_demo(settings: AppConfig, duration: float | None) -> None:
         application.state.zone_sync.publish()
         running = connected_worker(settings, settings.cameras, sink, name="demo", metrics=False)
     else:
-        running = Worker(settings, sink, EvidenceStore(settings.media_dir))
+        running = Worker(settings, sink, SnapshotStore(settings.media_dir))
         running.start()
     base = f"http://{settings.api.host}:{settings.api.port}"
     cameras = ", ".join(f"{c.id} ← {c.source.url}" for c in settings.cameras)

@@ -69,7 +69,7 @@ def replay(
     verbose: bool = False,
 ) -> None:
     """Replay a recorded clip as fast as the machine allows and report its events."""
-    from bus import EvidenceStore, spooling_sink, write_jsonl
+    from bus import SnapshotStore, spooling_sink, write_jsonl
     from detector import DetectorError
     from streams import SourceConfig
     from worker import replay as run_replay
@@ -88,7 +88,7 @@ def replay(
     sink = spooling_sink(settings.bus, "replay") if publish else None
     try:
         run = run_replay(settings, camera_config, sink if sink else (lambda _events: None),
-                         EvidenceStore(settings.media_dir))
+                         SnapshotStore(settings.media_dir))
     except DetectorError as exc:
         _model_failure(exc)
     finally:
@@ -209,8 +209,10 @@ def api(
                              scene=settings.scene)
     # Headers are bounded (h11's 16 KiB for the request line and headers), bodies by api.max_body_bytes.
     # X-Forwarded-For is read by the app from api.auth.trusted_proxies only, never by uvicorn's own default.
+    # log_config=None: uvicorn's loggers write through the root handler _setup_logging made, which redacts.
     uvicorn.run(application, host=host or settings.api.host, port=port or settings.api.port, log_level="info",
-                h11_max_incomplete_event_size=16 * 1024, timeout_keep_alive=30, proxy_headers=False)
+                h11_max_incomplete_event_size=16 * 1024, timeout_keep_alive=30, proxy_headers=False,
+                log_config=None)
 
 
 @app.command()

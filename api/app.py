@@ -37,12 +37,12 @@ from api.services.whatif import WhatIfJobs
 from api.services.workflow import Workflow
 from api.services.zone_store import ZoneStore
 from api.services.zone_sync import Calibrations, ZoneSync
-from bus import BusConfig, EvidenceStore, redis_client
+from bus import BusConfig, SnapshotStore, redis_client
 
 if TYPE_CHECKING:
     from detector import DetectorConfig
     from worker.config import CameraConfig
-    from worker.zone_evidence import SceneEvidenceConfig
+    from worker.zone_readings import SceneReadingConfig
 
 
 def create_app(
@@ -52,7 +52,7 @@ def create_app(
     detector: DetectorConfig | None = None,
     cameras: Sequence[CameraConfig] = (),
     clock: Callable[[], datetime] = utcnow,
-    scene: SceneEvidenceConfig | None = None,
+    scene: SceneReadingConfig | None = None,
 ) -> FastAPI:
     """`detector` is only read, never run: `/api/classes` reports what its models can see."""
     engine = make_engine(config.database_url, config.statement_timeout_s)
@@ -120,7 +120,7 @@ def create_app(
     state.labels = labels
     state.workflow = Workflow(sessions, router, verifier, clock, labels)
     state.verifier, state.relay, state.webhook_sender, state.background = verifier, relay, sender, background
-    state.evidence = EvidenceStore(media_dir)
+    state.snapshots = SnapshotStore(media_dir)
     state.bus_watch = bus_watch
     state.whatif = whatif
     state.users = UserStore(sessions)

@@ -27,12 +27,12 @@ from api.services.whatif import WhatIfJobs
 from api.services.workflow import Workflow
 from api.services.zone_store import ZoneStore
 from api.services.zone_sync import Calibrations, ZoneSync
-from bus import BusConfig, EvidenceStore
+from bus import BusConfig, SnapshotStore
 
 if TYPE_CHECKING:  # the API never imports the worker or the detector at run time (their decoders and models)
     from detector import DetectorConfig
     from worker.config import CameraConfig
-    from zones.scene_config import SceneEvidenceConfig
+    from zones.scene_config import SceneReadingConfig
 
 
 def _state(request: Request) -> Any:
@@ -63,7 +63,7 @@ def detector_config(request: Request) -> DetectorConfig | None:
     return _state(request).detector_config
 
 
-def scene_config(request: Request) -> SceneEvidenceConfig | None:
+def scene_config(request: Request) -> SceneReadingConfig | None:
     return _state(request).scene_config
 
 
@@ -83,8 +83,8 @@ def background(request: Request) -> Background:
     return _state(request).background
 
 
-def evidence(request: Request) -> EvidenceStore:
-    return _state(request).evidence
+def snapshots(request: Request) -> SnapshotStore:
+    return _state(request).snapshots
 
 
 def labels(request: Request) -> LabelStore:
@@ -133,7 +133,7 @@ CaseStoreDep = Annotated[CaseStore, Depends(case_store)]
 CaseFinderDep = Annotated[CaseFinder, Depends(case_finder)]
 WorkflowDep = Annotated[Workflow, Depends(workflow)]
 BackgroundDep = Annotated[Background, Depends(background)]
-EvidenceDep = Annotated[EvidenceStore, Depends(evidence)]
+SnapshotsDep = Annotated[SnapshotStore, Depends(snapshots)]
 LabelsDep = Annotated[LabelStore, Depends(labels)]
 WhatIfDep = Annotated[WhatIfJobs, Depends(whatif)]
 UsersDep = Annotated[UserStore, Depends(users)]
@@ -147,7 +147,7 @@ ConsumerDep = Annotated[CaseConsumerThread | None, Depends(consumer)]
 if TYPE_CHECKING:  # what a type checker sees; FastAPI, at run time, sees the dependency below
     CamerasDep = list[CameraConfig]
     DetectorConfigDep = DetectorConfig | None
-    SceneConfigDep = SceneEvidenceConfig | None
+    SceneConfigDep = SceneReadingConfig | None
 else:
     CamerasDep = Annotated[list, Depends(cameras)]
     DetectorConfigDep = Annotated[Any, Depends(detector_config)]

@@ -9,7 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.orm import CaseEventRow, CaseRow, TimelineRow
 from api.services.lifecycle import STATUS_NAMES, CaseStatus, DismissReason
-from bus.evidence import thumbnail_of
+from bus.snapshots import thumbnail_of
 from zones import CLASS_INFO, ProblemClass
 
 

@@ -26,7 +26,7 @@ from models.registry import current_assets_dir
 from streams import Frame
 from worker.config import CameraConfig
 from worker.pipeline import CameraPipeline
-from worker.zone_evidence import ClassifierConfig, SceneEvidenceConfig, ZoneEvidenceSource
+from worker.zone_readings import ClassifierConfig, SceneReadingConfig, ZoneReader
 from zones import RulesConfig, ZoneConfig
 from zones.classifier import ZoneClassifier
 
@@ -52,7 +52,7 @@ class EvidenceCost(BaseModel):
         return self.cpu_ms_per_frame_with.median / self.cpu_ms_per_frame_without.median - 1.0
 
 
-def _heads(source: ZoneEvidenceSource, camera: CameraConfig, image: np.ndarray) -> None:
+def _heads(source: ZoneReader, camera: CameraConfig, image: np.ndarray) -> None:
     """A head on every zone, for its cost: trained on the zone's own crops with made-up labels."""
     for zone in camera.zones:
         embedding = source.embed_zone(camera.id, image, zone.id)
@@ -66,7 +66,7 @@ def _heads(source: ZoneEvidenceSource, camera: CameraConfig, image: np.ndarray) 
 
 def _round(detector: Detector, camera: CameraConfig, images: list[np.ndarray], with_evidence: bool
            ) -> tuple[float, int, int]:
-    source = ZoneEvidenceSource(SceneEvidenceConfig(enabled=with_evidence), ClassifierConfig(enabled=with_evidence))
+    source = ZoneReader(SceneReadingConfig(enabled=with_evidence), ClassifierConfig(enabled=with_evidence))
     source.set_zones(camera.id, camera.zones)
     if with_evidence:
         _heads(source, camera, images[0])
@@ -84,7 +84,7 @@ def _round(detector: Detector, camera: CameraConfig, images: list[np.ndarray], w
 def measure_evidence_cost(clip: Path | None = None, frames: int = 120, repeats: int = 3,
                           progress: Callable[[str], None] = lambda _m: None) -> EvidenceCost:
     clip = clip or current_assets_dir() / "video" / "residential-street-parked-cars.mp4"
-    every = SceneEvidenceConfig().every_n_frames
+    every = SceneReadingConfig().every_n_frames
     frames = max(every, frames - frames % every)
     images = load_frames(clip, frames, fps=2.0)
     height, width = images[0].shape[:2]
@@ -117,7 +117,7 @@ def render(report: EvidenceCost) -> str:
         "| per analysed frame | CPU ms (median, low-high) | × without |",
         "|---|---|---|",
         f"| detect + track + rules | {report.cpu_ms_per_frame_without.fmt(1)} | 1.00 |",
-        f"| + segmenter (1 in {SceneEvidenceConfig().every_n_frames}) + zone classifiers (1 in "
+        f"| + segmenter (1 in {SceneReadingConfig().every_n_frames}) + zone classifiers (1 in "
         f"{ClassifierConfig().every_n_frames}) | {report.cpu_ms_per_frame_with.fmt(1)} | "
         f"{1 + report.added:.2f} |",
         "",

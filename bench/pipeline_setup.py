@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Literal
 
-from bus import BusConfig, DiskSpool, EventPublisher, EvidenceStore, SpoolingPublisher, redis_client
+from bus import BusConfig, DiskSpool, EventPublisher, SnapshotStore, SpoolingPublisher, redis_client
 from detector import Detector
 from models.loading import open_yolo
 from settings import DEMO_CONFIG, AppConfig, load_config
@@ -57,7 +57,7 @@ def bench_cameras(clips: list[Path], count: int, decode: Literal["keyframes", "a
 
 
 @contextmanager
-def bench_sink(settings: AppConfig, scratch: Path) -> Iterator[tuple[SpoolingPublisher, EvidenceStore]]:
+def bench_sink(settings: AppConfig, scratch: Path) -> Iterator[tuple[SpoolingPublisher, SnapshotStore]]:
     """The worker's real publisher on a stream of its own, and an evidence store in `scratch`."""
     bus = BusConfig(redis_url=settings.bus.redis_url, stream=f"streetwatch:bench:{uuid.uuid4().hex[:12]}")
     client = redis_client(bus.redis_url)
@@ -67,7 +67,7 @@ def bench_sink(settings: AppConfig, scratch: Path) -> Iterator[tuple[SpoolingPub
         raise RuntimeError(f"Redis at {bus.redis_url} does not answer ({exc}); the benchmark publishes there") from None
     sink = SpoolingPublisher(EventPublisher(bus), DiskSpool(scratch / "spool" / "events.db"))
     try:
-        yield sink, EvidenceStore(scratch / "media")
+        yield sink, SnapshotStore(scratch / "media")
     finally:
         sink.close()
         client.delete(bus.stream)

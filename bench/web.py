@@ -133,11 +133,11 @@ def local_dashboard(redis_url: str = "redis://127.0.0.1:6379/15", cases: int = 2
     import httpx
 
     from bench.service import running_api
-    from bus import BusConfig, EventPublisher, EvidenceStore
+    from bus import BusConfig, EventPublisher, SnapshotStore
     from zones import Event, episode_id
 
     with running_api(redis_url=redis_url) as api:
-        store, picture, events = EvidenceStore(api.media_dir), _picture(), []
+        store, picture, events = SnapshotStore(api.media_dir), _picture(), []
         for i in range(cases):
             camera, zone, start = f"cam-{i % 4}", f"curb-{i}", 10.0 * i  # one zone each: no merging
             event = Event.model_validate({
@@ -148,7 +148,7 @@ def local_dashboard(redis_url: str = "redis://127.0.0.1:6379/15", cases: int = 2
                 "since_s": start - 15, "confidence": 0.7, "bbox": (0.3, 0.3, 0.5, 0.5), "label": "car",
                 "track_id": i, "priority": "high" if i % 3 == 0 else "normal", "grid": f"grid-0{i % 3 + 1}",
             })
-            events.append(event.model_copy(update={"evidence": store.save(event, picture)}))
+            events.append(event.model_copy(update={"snapshot": store.save(event, picture)}))
         EventPublisher(BusConfig(redis_url=redis_url, stream=api.stream)).publish(events)
         deadline = time.monotonic() + 60
         with httpx.Client(base_url=api.base_url, headers=api.auth(), timeout=10) as client:

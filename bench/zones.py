@@ -23,7 +23,7 @@ import redis
 
 from bench.common import percentile
 from bench.service import running_api
-from bus import BusConfig, EvidenceStore
+from bus import BusConfig, SnapshotStore
 from bus.zonesync import read_acks
 from models.registry import current_assets_dir
 
@@ -93,7 +93,7 @@ def measure_whatif(clip: Path | None = None) -> dict[str, Any]:
     detector = Detector(settings.detector)
     with tempfile.TemporaryDirectory(prefix="streetwatch-whatif-") as folder:
         started = time.perf_counter()
-        worker = Worker(settings, lambda _events: None, EvidenceStore(Path(folder)), detector,
+        worker = Worker(settings, lambda _events: None, SnapshotStore(Path(folder)), detector,
                         recording_dir=Path(folder) / "recordings")
         worker.start()
         worker.join(3600)

@@ -3,11 +3,11 @@ rules) and control messages, the consumer, the workers' spool, camera health, sh
 evidence files both sides share."""
 
 from bus.consumer import Poison, StreamConsumer
-from bus.evidence import EvidenceStore
 from bus.health import HealthPublisher, read_camera_health
 from bus.jsonl import event_record, write_jsonl
 from bus.shards import ShardLease
 from bus.sink import SpoolingPublisher, spooling_sink
+from bus.snapshots import SnapshotStore
 from bus.spool import DiskSpool
 from bus.streams import BusConfig, BusFull, EventPublisher, redis_client
 
@@ -16,10 +16,10 @@ __all__ = [
     "BusFull",
     "DiskSpool",
     "EventPublisher",
-    "EvidenceStore",
     "HealthPublisher",
     "Poison",
     "ShardLease",
+    "SnapshotStore",
     "SpoolingPublisher",
     "StreamConsumer",
     "event_record",

@@ -16,7 +16,7 @@ import typer
 from cli.common import load_or_exit
 from models.precision import describe_precision
 from settings import DEMO_CONFIG
-from worker.zone_evidence import scene_details
+from worker.zone_readings import scene_details
 from zones.classes import Coverage
 from zones.coverage import COVERAGE_ZH, ClassCoverage, CoverageReport, coverage_for_config
 

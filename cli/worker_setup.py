@@ -7,7 +7,7 @@ from __future__ import annotations
 import socket
 from pathlib import Path
 
-from bus import EvidenceStore, HealthPublisher, SpoolingPublisher, redis_client
+from bus import HealthPublisher, SnapshotStore, SpoolingPublisher, redis_client
 from bus.control import ControlListener, publish_result
 from bus.labels import LabelListener
 from settings import AppConfig
@@ -37,7 +37,7 @@ def connected_worker(settings: AppConfig, cameras: list[CameraConfig], sink: Spo
     def answer(result) -> None:  # type: ignore[no-untyped-def]
         publish_result(control, settings.bus, result)
 
-    worker = Worker(settings, sink, EvidenceStore(settings.media_dir), cameras=cameras,
+    worker = Worker(settings, sink, SnapshotStore(settings.media_dir), cameras=cameras,
                     health_sink=HealthPublisher(settings.bus, worker_name=name or socket.gethostname()),
                     verify_sink=answer, recording_dir=recordings_dir(settings))
     worker.whatif = WhatIfRunner(settings, recordings_dir(settings), Path(settings.media_dir),
@@ -49,7 +49,7 @@ def connected_worker(settings: AppConfig, cameras: list[CameraConfig], sink: Spo
     adopt_saved_calibrations(worker, control, settings.bus)
     ControlListener(settings.bus, control_handler(worker, sink, control, settings.bus), worker.stop_event,
                     control).start()
-    learner = LabelLearner(worker.zone_evidence, Path(settings.media_dir), heads_dir(settings),
+    learner = LabelLearner(worker.zone_readings, Path(settings.media_dir), heads_dir(settings),
                            {camera.id for camera in cameras}, settings.classifiers.retrain, control, settings.bus)
     learner.load()
     LabelListener(settings.bus, learner, worker.stop_event).start()

@@ -26,7 +26,7 @@ from detector import Detections, Detector
 from streams import Frame
 from worker import CameraConfig, WorkerConfig
 from worker.pipeline import CameraPipeline
-from worker.zone_evidence import ZoneEvidenceSource
+from worker.zone_readings import ZoneReader
 from zones import EventState, ProblemClass, ZoneConfig
 from zones.classifier import ZoneClassifier
 from zones.config import parse_problem_class
@@ -193,18 +193,18 @@ def run_image_set(image_set: TruthImageSet, config: WorkerConfig, detector: Dete
         if image is None:
             run.results.append(ImageResult(path, positive, False, error="unreadable image"))
             continue
-        zone_evidence = ZoneEvidenceSource(config.scene, config.classifiers)
-        zone_evidence.set_zones(camera.id, camera.zones)
+        zone_readings = ZoneReader(config.scene, config.classifiers)
+        zone_readings.set_zones(camera.id, camera.zones)
         if head is not None:
-            zone_evidence.set_head(camera.id, image_set.zone.id, image_set.problem, head)
+            zone_readings.set_head(camera.id, image_set.zone.id, image_set.problem, head)
         pipeline = CameraPipeline(camera, config.rules, config.tracker, detector.labels,
-                                  zone_level=zone_evidence.classes_for(camera.id))
+                                  zone_level=zone_readings.classes_for(camera.id))
         run.covered = bool(pipeline.rules)
         starts = []
         for frame in _still(camera.id, image, image_set.analysis_fps, seconds):
             detections = still.detect([frame.image])[0]
-            zone_evidence.measure([frame])
-            starts += [e for e in pipeline.process(frame, detections, zone_evidence.latest(camera.id))
+            zone_readings.measure([frame])
+            starts += [e for e in pipeline.process(frame, detections, zone_readings.latest(camera.id))
                        if e.state is EventState.START and e.problem is image_set.problem]
         run.results.append(ImageResult(path, positive, bool(starts), starts[0].reasons if starts else ()))
     run.wall_s = time.monotonic() - started
@@ -213,7 +213,7 @@ def run_image_set(image_set: TruthImageSet, config: WorkerConfig, detector: Dete
 
 def _teach(image_set: TruthImageSet, config: WorkerConfig, camera: CameraConfig) -> ZoneClassifier:
     """The zone's head, trained on the set's taught images as the worker trains it on the centre's labels."""
-    source = ZoneEvidenceSource(config.scene, config.classifiers)
+    source = ZoneReader(config.scene, config.classifiers)
     source.set_zones(camera.id, camera.zones)
     embeddings, labels = [], []
     for kind, positive in (("positives", True), ("negatives", False)):

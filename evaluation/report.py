@@ -82,7 +82,7 @@ def _event_record(raised: RaisedResult, start: Event | None) -> dict[str, Any]:
         "truth": raised.truth, "delay_s": _r(raised.delay_s), "bbox": raised.span.box,
         "label": start.label if start else None,
         "confidence": start.confidence if start else None,
-        "evidence": start.evidence if start else None,
+        "snapshot": start.snapshot if start else None,
     }
 
 
@@ -190,9 +190,9 @@ def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
 
 
 def _cell(column: str, value: object) -> str:
-    if column == "evidence" and value:
+    if column == "snapshot" and value:
         link = html.escape(str(value))
-        return f'<td><a href="{link}"><img src="{link}" height="60" alt="evidence"></a></td>'
+        return f'<td><a href="{link}"><img src="{link}" height="60" alt="snapshot"></a></td>'
     if isinstance(value, list | tuple):
         value = ", ".join(str(v)[:8] if column == "duplicates" else str(v) for v in value)
     text = "" if value is None else str(value)
@@ -224,7 +224,7 @@ def render_html(report: dict[str, Any], table: str) -> str:
                                    "event_id", "duplicates"]),
             "<h3>Raised episodes</h3>",
             _table(clip["events"], ["event_id", "class", "zone", "start_s", "end_s", "status", "truth", "delay_s",
-                                    "label", "confidence", "evidence"]) if clip["events"] else "<p>none</p>",
+                                    "label", "confidence", "snapshot"]) if clip["events"] else "<p>none</p>",
         ]
     if report["image_sets"]:
         parts.append(image_html(report["image_sets"]))

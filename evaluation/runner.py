@@ -17,7 +17,7 @@ import av.error
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bus import EvidenceStore
+from bus import SnapshotStore
 from detector import Detector
 from evaluation.images import ImageSetRun, run_image_set
 from evaluation.scoring import ClipInput, spans_from_events
@@ -74,7 +74,7 @@ def run_clips(
 ) -> list[ClipRun]:
     """Replay the clips (all, or the indexes in `only`) with a progress bar; evidence JPEGs go to `media_dir`."""
     detector = detector or Detector(truth.detector)
-    evidence = EvidenceStore(media_dir) if media_dir is not None else None
+    evidence = SnapshotStore(media_dir) if media_dir is not None else None
     indexes = list(range(len(truth.clips))) if only is None else list(only)
     runs: list[ClipRun] = []
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("frames"),

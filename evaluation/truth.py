@@ -20,7 +20,7 @@ from settings import ConfigError, apply_env_overrides, format_errors, read_docum
 from streams import SourceConfig
 from streams.config import is_network_url
 from worker import CameraConfig, WorkerConfig
-from worker.zone_evidence import SceneEvidenceConfig
+from worker.zone_readings import SceneReadingConfig
 from zones import ProblemClass, ZoneConfig
 from zones.config import parse_problem_class
 
@@ -150,7 +150,7 @@ class TruthFile(BaseModel):
     detector: DetectorConfig = Field(default_factory=DetectorConfig)
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     rules: RuleOverrides = Field(default_factory=dict, description="Per-class overrides of the default rules.")
-    scene: SceneEvidenceConfig = Field(default_factory=SceneEvidenceConfig)
+    scene: SceneReadingConfig = Field(default_factory=SceneReadingConfig)
     clips: list[TruthClip] = Field(default_factory=list)
     images: list[TruthImageSet] = Field(default_factory=list)
 

@@ -46,7 +46,7 @@ class ConfigError(ValueError):
 class AppConfig(WorkerConfig):
     model_config = ConfigDict(extra="forbid")
 
-    media_dir: str = Field("var/media", description="Evidence snapshots go here.")
+    media_dir: str = Field("var/media", description="Snapshots (the evidence pictures) go here.")
     bus: BusConfig = Field(default_factory=BusConfig)
     api: ApiConfig = Field(default_factory=ApiConfig)
 

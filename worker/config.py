@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from detector import DetectorConfig, TrackerConfig
 from streams import SourceConfig
 from worker.recorder import RecordingConfig
-from worker.zone_evidence import ClassifierConfig, SceneEvidenceConfig
+from worker.zone_readings import ClassifierConfig, SceneReadingConfig
 from zones import RulesConfig, ZoneConfig
 from zones.homography import Homography, PointPair
 
@@ -84,7 +84,7 @@ class WorkerConfig(BaseModel):
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     rules: RulesConfig = Field(default_factory=lambda: RulesConfig.model_validate({}))
     recording: RecordingConfig = Field(default_factory=RecordingConfig)
-    scene: SceneEvidenceConfig = Field(default_factory=SceneEvidenceConfig)
+    scene: SceneReadingConfig = Field(default_factory=SceneReadingConfig)
     classifiers: ClassifierConfig = Field(default_factory=ClassifierConfig)
     cameras: list[CameraConfig] = Field(default_factory=list)
 

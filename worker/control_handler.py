@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from bus.control import VerifyRequest, WhatIfRequest
 from streams import Frame
 from worker.pipeline import CameraPipeline
-from worker.zone_evidence import ZoneEvidenceSource
+from worker.zone_readings import ZoneReader
 from zones import Event, ZoneConfig
 from zones.homography import Homography
 
@@ -28,10 +28,10 @@ ZonesApplied = Callable[[str, object], None]
 class CameraControls:
     """Control requests for the cameras in `pipelines`; False from a submit means "not one of mine"."""
 
-    def __init__(self, pipelines: dict[str, CameraPipeline], zone_evidence: ZoneEvidenceSource,
+    def __init__(self, pipelines: dict[str, CameraPipeline], zone_readings: ZoneReader,
                  deliver: Deliver) -> None:
         self.pipelines = pipelines  # the worker's own dict: cameras added at start are seen here
-        self.zone_evidence = zone_evidence
+        self.zone_readings = zone_readings
         self.deliver = deliver  # events a zone change ends, with the frame it happened on
         self.whatif: WhatIfRunner | None = None  # set by whoever answers what-if requests
         self.on_zones_applied: ZonesApplied | None = None  # `token` back once new zones are in use
@@ -71,7 +71,7 @@ class CameraControls:
         if pending is None:
             return
         zones, token, homography = pending
-        self.zone_evidence.set_zones(frame.camera_id, zones)
+        self.zone_readings.set_zones(frame.camera_id, zones)
         events = self.pipelines[frame.camera_id].reload_zones(zones, frame.ts_s, homography)
         if events:
             self.deliver(events, frame)

@@ -24,7 +24,7 @@ import redis
 
 from bus import BusConfig
 from bus.labels import LabelMessage, heads_key
-from worker.zone_evidence import ZoneEvidenceSource
+from worker.zone_readings import ZoneReader
 from zones import ProblemClass
 from zones.classifier import HeadTrainer, RetrainPolicy, ZoneClassifier
 
@@ -33,7 +33,7 @@ _SAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
 
 class LabelLearner:
-    def __init__(self, source: ZoneEvidenceSource, media_dir: Path, heads_dir: Path, cameras: set[str],
+    def __init__(self, source: ZoneReader, media_dir: Path, heads_dir: Path, cameras: set[str],
                  policy: RetrainPolicy | None = None, client: redis.Redis | None = None,
                  bus: BusConfig | None = None) -> None:
         self.source = source

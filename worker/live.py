@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bus import EvidenceStore
+from bus import SnapshotStore
 from bus.control import VerifyRequest, WhatIfRequest
 from detector import Detector
 from streams import CameraState, Frame, open_source
@@ -28,7 +28,7 @@ from worker.runner import EventSink
 from worker.snapshot_writer import EvidenceWriter
 from worker.stages import StageClock
 from worker.verification import CameraChecks, ResultSink
-from worker.zone_evidence import ZoneEvidenceSource
+from worker.zone_readings import ZoneReader
 from zones import Event, ZoneConfig
 from zones.homography import Homography
 
@@ -48,7 +48,7 @@ class Worker:
         self,
         config: WorkerConfig,
         sink: EventSink,
-        evidence: EvidenceStore | None = None,
+        evidence: SnapshotStore | None = None,
         detector: Detector | None = None,
         health_sink: HealthSink | None = None,
         cameras: list[CameraConfig] | None = None,
@@ -63,9 +63,9 @@ class Worker:
         self.metrics: WorkerMetrics | None = None  # set by whoever serves them
         self.recording_dir = recording_dir if config.recording.minutes > 0 else None
         self.recorders: dict[str, CameraRecorder] = {}
-        self.zone_evidence = ZoneEvidenceSource(config.scene, config.classifiers)
+        self.zone_readings = ZoneReader(config.scene, config.classifiers)
         self.sink = sink
-        self.evidence = evidence
+        self.snapshots = evidence
         self.writer = EvidenceWriter(evidence, sink)  # pictures off the inference thread; events after them
         self.health_sink = health_sink
         self.cameras = list(config.cameras if cameras is None else cameras)
@@ -73,7 +73,7 @@ class Worker:
         self.stop_event = threading.Event()
         self.queues = FrameQueues(config.scheduler.queue_size)
         self.pipelines: dict[str, CameraPipeline] = {}
-        self.controls = CameraControls(self.pipelines, self.zone_evidence, self.writer.deliver)
+        self.controls = CameraControls(self.pipelines, self.zone_readings, self.writer.deliver)
         self.feeds: dict[str, CameraFeed] = {}
         self.main_streams: dict[str, CameraFeed] = {}  # cameras analysed on a substream
         self.frames_processed: dict[str, int] = {}
@@ -85,18 +85,18 @@ class Worker:
     def start(self) -> None:
         labels = frozenset(self.detector.labels)
         for camera in self.cameras:
-            checks = CameraChecks(camera.id, camera.zones, self.config.rules, labels, self.evidence,
+            checks = CameraChecks(camera.id, camera.zones, self.config.rules, labels, self.snapshots,
                                   self.verify_sink) if self.verify_sink is not None else None
-            self.zone_evidence.set_zones(camera.id, camera.zones)
+            self.zone_readings.set_zones(camera.id, camera.zones)
             self.pipelines[camera.id] = CameraPipeline(camera, self.config.rules, self.config.tracker, labels, checks,
-                                                       self.zone_evidence.classes_for(camera.id), self.stages)
+                                                       self.zone_readings.classes_for(camera.id), self.stages)
             self.queues.add_camera(camera.id)
             if self.recording_dir is not None:
                 self.recorders[camera.id] = CameraRecorder(self.recording_dir, camera.id, self.config.recording)
             self.frames_processed[camera.id] = 0
             self.feeds[camera.id] = CameraFeed(open_source(camera.id, camera.source, self.stop_event),
                                                self.queues, self.stop_event)
-            if camera.source.analysis_url is not None and self.evidence is not None:
+            if camera.source.analysis_url is not None and self.snapshots is not None:
                 main = camera.source.model_copy(update={"analysis_url": None, "decode": "keyframes",
                                                         "analysis_fps": None})
                 self.main_streams[camera.id] = CameraFeed(open_source(camera.id, main, self.stop_event), None,
@@ -219,8 +219,8 @@ class Worker:
             try:
                 self.controls.apply_new_zones(frame)
                 pipeline = self.pipelines[frame.camera_id]
-                events = pipeline.cover(self.zone_evidence.classes_for(frame.camera_id))
-                events += pipeline.process(frame, found, self.zone_evidence.latest(frame.camera_id))
+                events = pipeline.cover(self.zone_readings.classes_for(frame.camera_id))
+                events += pipeline.process(frame, found, self.zone_readings.latest(frame.camera_id))
                 self.frames_processed[frame.camera_id] += 1
                 recorder = self.recorders.get(frame.camera_id)
                 if recorder is not None:
@@ -239,12 +239,12 @@ class Worker:
         """Scene evidence and zone classifiers at their low rate; a failure costs their evidence, not the frames."""
         started = time.perf_counter()
         try:
-            with self.stages.measure("zone_evidence"):
-                self.zone_evidence.measure(batch)
+            with self.stages.measure("zone_readings"):
+                self.zone_readings.measure(batch)
         except Exception:
             log.exception("zone-level evidence failed for a batch of %d frames", len(batch))
         if self.metrics is not None:
-            self.metrics.zone_evidence_seconds.observe(time.perf_counter() - started)
+            self.metrics.zone_readings_seconds.observe(time.perf_counter() - started)
 
     def _evidence_frame(self, analysed: Frame) -> Frame:
         """The main stream's key frame of the analysed frame's moment when the camera is analysed on a substream
@@ -280,7 +280,7 @@ class Worker:
                 log.exception("publishing camera health failed")
 
     def _save_snapshots(self) -> None:
-        if self.evidence is None:
+        if self.snapshots is None:
             return
         now = time.monotonic()
         for camera_id, feed in self.feeds.items():
@@ -288,7 +288,7 @@ class Worker:
             if frame is None or now < self._snapshot_due.get(camera_id, 0.0):
                 continue
             try:
-                feed.health.snapshot = self.evidence.save_snapshot(camera_id, frame.image)
+                feed.health.snapshot = self.snapshots.save_snapshot(camera_id, frame.image)
             except OSError as exc:
                 log.warning("camera %s: snapshot not saved: %s", camera_id, exc)
             self._snapshot_due[camera_id] = now + self.config.scheduler.snapshot_every_s

@@ -34,7 +34,7 @@ class WorkerMetrics(Collector):
         self.frame_age_seconds = Histogram("streetwatch_frame_age_seconds", "From a frame's decoding to its events "
                                            "handed to the bus: how far behind live the worker runs.",
                                            buckets=_BUCKETS, registry=self.registry)
-        self.zone_evidence_seconds = Histogram("streetwatch_zone_evidence_seconds", "Segmenter and zone "
+        self.zone_readings_seconds = Histogram("streetwatch_zone_readings_seconds", "Segmenter and zone "
                                                "classifiers per batch (most batches run neither).",
                                                buckets=_BUCKETS, registry=self.registry)
         self.registry.register(self)
@@ -60,9 +60,9 @@ class WorkerMetrics(Collector):
             stages.add_metric([stage], seconds)
         yield stages
         writer = self.worker.writer  # evidence pictures, written off the inference thread
-        yield GaugeMetricFamily("streetwatch_evidence_pending", "Evidence pictures waiting to be written (their "
+        yield GaugeMetricFamily("streetwatch_evidence_pending", "Snapshots waiting to be written (their "
                                 "events wait with them).", value=writer.pending)
-        pictures = CounterMetricFamily("streetwatch_evidence_pictures", "Evidence pictures by what became of them.",
+        pictures = CounterMetricFamily("streetwatch_evidence_pictures", "Snapshots by what became of them.",
                                        labels=["outcome"])
         for outcome in ("written", "dropped", "failed"):
             pictures.add_metric([outcome], getattr(writer, outcome))

@@ -16,8 +16,8 @@ from worker.verification import CameraChecks
 from zones import CLASS_INFO, Coverage, Event, ProblemClass, Rule, RulesConfig, ZoneConfig, ZoneMap, build_rule
 from zones import class_coverage as coverage_of
 from zones.context import FrameContext
-from zones.evidence import ZoneEvidence
 from zones.homography import Homography
+from zones.readings import ZoneReading
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,7 @@ class CameraPipeline:
         return self._placed(events)
 
     def process(self, frame: Frame, detections: Detections,
-                zone_evidence: Mapping[str, ZoneEvidence] | None = None) -> list[Event]:
+                zone_readings: Mapping[str, ZoneReading] | None = None) -> list[Event]:
         if self._frame_size not in (None, (frame.width, frame.height)):
             # A camera that changed resolution: pixel tracks no longer line up, start them afresh.
             log.info("camera %s: resolution changed, tracks restarted", self.camera.id)
@@ -133,19 +133,19 @@ class CameraPipeline:
             relevant = detections[np.isin(detections.labels, self._labels)] if len(detections) else detections
             tracked = self.tracker.update(relevant, frame.image, frame.ts_s)
         with self.clock.measure("zones_rules"):
-            return self._apply_rules(frame, tracked, zone_evidence)
+            return self._apply_rules(frame, tracked, zone_readings)
 
     def _apply_rules(self, frame: Frame, tracked: Detections,
-                     zone_evidence: Mapping[str, ZoneEvidence] | None) -> list[Event]:
+                     zone_readings: Mapping[str, ZoneReading] | None) -> list[Event]:
         assert self._frame_size is not None  # set by process
         everywhere = FrameContext.build(frame.ts_s, tracked, self.zone_map, self._frame_size,
-                                        zone_evidence=zone_evidence)
+                                        zone_readings=zone_readings)
         ctx = everywhere
         if self._scheduled:  # zones outside their schedule see nothing, so their episodes clear and none start
             armed = self._armed(frame.ts_s)
             armed_ids = {zone_id for zone_id, on in zip(self.zone_ids, armed[0], strict=True) if on}
             ctx = FrameContext(frame.ts_s, tracked, everywhere.boxes, everywhere.inside & armed, everywhere.zone_ids,
-                               self._frame_size, {z: e for z, e in (zone_evidence or {}).items() if z in armed_ids})
+                               self._frame_size, {z: e for z, e in (zone_readings or {}).items() if z in armed_ids})
         events: list[Event] = []
         for rule in self.rules:
             try:

@@ -10,12 +10,12 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from bus import EvidenceStore
+from bus import SnapshotStore
 from detector import Detector
 from streams import Frame, open_source
 from worker.config import CameraConfig, WorkerConfig
 from worker.pipeline import CameraPipeline
-from worker.zone_evidence import ZoneEvidenceSource
+from worker.zone_readings import ZoneReader
 from zones import Event, EventState, ProblemClass
 
 log = logging.getLogger(__name__)
@@ -41,10 +41,10 @@ def run_camera(
     detector: Detector,
     pipeline: CameraPipeline,
     sink: EventSink,
-    evidence: EvidenceStore | None = None,
+    evidence: SnapshotStore | None = None,
     close_at_end: bool = False,
     on_frame: Callable[[Frame], None] | None = None,
-    zone_evidence: ZoneEvidenceSource | None = None,
+    zone_readings: ZoneReader | None = None,
 ) -> CameraRun:
     run = CameraRun(
         pipeline.camera.id,
@@ -54,9 +54,9 @@ def run_camera(
     for frame in frames:
         detections = detector.detect([frame.image])[0]
         latest = None
-        if zone_evidence is not None:
-            zone_evidence.measure([frame])
-            latest = zone_evidence.latest(frame.camera_id)
+        if zone_readings is not None:
+            zone_readings.measure([frame])
+            latest = zone_readings.latest(frame.camera_id)
         events = pipeline.process(frame, detections, latest)
         run.frames += 1
         run.last_ts_s = frame.ts_s
@@ -72,13 +72,13 @@ def run_camera(
 
 
 def deliver(
-    events: list[Event], frame: Frame | None, evidence: EvidenceStore | None, sink: EventSink
+    events: list[Event], frame: Frame | None, evidence: SnapshotStore | None, sink: EventSink
 ) -> list[Event]:
     """Attach the evidence snapshot to each `start`, hand the events to the sink, log them (a replay, in line;
     the live worker writes pictures on a thread of its own, `worker.snapshot_writer`)."""
     if evidence is not None and frame is not None:
         events = [
-            e.model_copy(update={"evidence": evidence.save(e, frame.image)}) if e.state is EventState.START else e
+            e.model_copy(update={"snapshot": evidence.save(e, frame.image)}) if e.state is EventState.START else e
             for e in events
         ]
     return hand_over(events, sink)
@@ -100,18 +100,18 @@ def replay(
     config: WorkerConfig,
     camera: CameraConfig,
     sink: EventSink,
-    evidence: EvidenceStore | None = None,
+    evidence: SnapshotStore | None = None,
     detector: Detector | None = None,
     on_frame: Callable[[Frame], None] | None = None,
 ) -> CameraRun:
     """One clip through the whole pipeline as fast as the machine allows; open episodes end with the clip."""
     detector = detector or Detector(config.detector)
-    zone_evidence = ZoneEvidenceSource(config.scene, config.classifiers)
-    zone_evidence.set_zones(camera.id, camera.zones)
+    zone_readings = ZoneReader(config.scene, config.classifiers)
+    zone_readings.set_zones(camera.id, camera.zones)
     pipeline = CameraPipeline(camera, config.rules, config.tracker, detector.labels,
-                              zone_level=zone_evidence.classes_for(camera.id))
+                              zone_level=zone_readings.classes_for(camera.id))
     source = open_source(camera.id, camera.source)
     return run_camera(
         source, detector, pipeline, sink, evidence, close_at_end=not camera.source.loop, on_frame=on_frame,
-        zone_evidence=zone_evidence,
+        zone_readings=zone_readings,
     )

@@ -1,4 +1,4 @@
-"""Evidence pictures written off the inference thread: a slow or stuck media share delays events, never frames.
+"""Snapshots written off the inference thread: a slow or stuck media share delays events, never frames.
 
 Production's media directory is a network volume; three JPEGs per `start` written on the inference thread
 stalled every camera of the worker whenever the share was slow. The inference thread now only queues the
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bus import EvidenceStore
+from bus import SnapshotStore
 from streams import Frame
 from worker.runner import EventSink, hand_over
 from zones import Event, EventState
@@ -37,8 +37,8 @@ class _Item:
 class EvidenceWriter:
     """A bounded queue of (events, picture) and the one thread that writes the pictures, then publishes."""
 
-    def __init__(self, evidence: EvidenceStore | None, sink: EventSink, max_pending: int = 32) -> None:
-        self.evidence = evidence
+    def __init__(self, evidence: SnapshotStore | None, sink: EventSink, max_pending: int = 32) -> None:
+        self.snapshots = evidence
         self.sink = sink
         self.max_pending = max_pending
         self.dropped = 0  # pictures not written because too many were waiting
@@ -58,7 +58,7 @@ class EvidenceWriter:
 
     def deliver(self, events: list[Event], frame: Frame | None) -> None:
         """Queue a frame's events with its picture (called on the inference thread; never touches the disk)."""
-        wants_picture = self.evidence is not None and frame is not None and any(
+        wants_picture = self.snapshots is not None and frame is not None and any(
             e.state is EventState.START for e in events)
         with self._cond:
             image = frame.image if wants_picture and frame is not None else None
@@ -114,13 +114,13 @@ class EvidenceWriter:
                 log.exception("handing %d events to the bus failed", len(events))
 
     def _with_pictures(self, item: _Item) -> list[Event]:
-        if item.image is None or self.evidence is None:
+        if item.image is None or self.snapshots is None:
             return item.events
         done = []
         for event in item.events:
             if event.state is EventState.START:
                 try:
-                    event = event.model_copy(update={"evidence": self.evidence.save(event, item.image)})
+                    event = event.model_copy(update={"snapshot": self.snapshots.save(event, item.image)})
                     self.written += 1
                 except Exception as exc:  # a full, gone or read-only share: the event goes on without it
                     self.failed += 1

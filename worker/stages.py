@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 # In the order a frame meets them after decoding.
-STAGES = ("inference", "zone_evidence", "tracking", "zones_rules", "publishing")
+STAGES = ("inference", "zone_readings", "tracking", "zones_rules", "publishing")
 
 
 class StageClock:

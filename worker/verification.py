@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import cv2
 import numpy as np
 
-from bus import EvidenceStore
+from bus import SnapshotStore
 from bus.control import VerifyRequest, VerifyResult
 from detector import Detections
 from streams import Frame
@@ -27,12 +27,12 @@ class CameraChecks:
     """One camera's open checks. `submit` may be called from any thread; `update` from the inference thread."""
 
     def __init__(self, camera_id: str, zones: Sequence[ZoneConfig], rules: RulesConfig, labels: frozenset[str],
-                 evidence: EvidenceStore | None, sink: ResultSink) -> None:
+                 evidence: SnapshotStore | None, sink: ResultSink) -> None:
         self.camera_id = camera_id
         self.zones = {z.id: z for z in zones}
         self.rules = rules
         self.labels = labels
-        self.evidence = evidence
+        self.snapshots = evidence
         self.sink = sink
         self._inbox: deque[VerifyRequest] = deque()
         self._lock = threading.Lock()
@@ -84,10 +84,10 @@ class CameraChecks:
     def _answer(self, request: VerifyRequest, check: ZoneCheck, frame: Frame) -> None:
         outcome = check.result()
         snapshot = None
-        if self.evidence is not None:
+        if self.snapshots is not None:
             picture = _draw(frame.image, self.zones[request.zone_id], outcome.best_box, outcome.present)
             try:
-                snapshot = self.evidence.save_named(self.camera_id, f"verify-{request.request_id}", picture)
+                snapshot = self.snapshots.save_named(self.camera_id, f"verify-{request.request_id}", picture)
             except OSError as exc:
                 log.warning("camera %s: after-snapshot not saved: %s", self.camera_id, exc)
         self._send(VerifyResult(

@@ -39,7 +39,7 @@ class RuleKind(StrEnum):
 
 
 @dataclass(frozen=True)
-class Evidence:
+class EvidenceLabels:
     """Labels (after each model's label map) that show a class.
 
     `primary` labels name the problem itself (a custom model's `garbage_bag`, COCO's `car` for
@@ -65,7 +65,7 @@ class ClassInfo:
     code_gbt_47678_5: str | None
     code_gbt_30428_2: str | None
     rule: RuleKind
-    evidence: Evidence
+    evidence: EvidenceLabels
 
 
 _VEHICLES = frozenset({"car", "bus", "truck", "motor_vehicle"})
@@ -75,11 +75,11 @@ _PERSON = frozenset({"person"})
 CLASS_INFO: dict[ProblemClass, ClassInfo] = {
     ProblemClass.STANDING_WATER: ClassInfo(
         "道路积水", "Standing water", "排水", "drainage", None, None, RuleKind.PRESENCE,
-        Evidence(primary=frozenset({"standing_water", "puddle", "waterlogging", "flooded_road"})),
+        EvidenceLabels(primary=frozenset({"standing_water", "puddle", "waterlogging", "flooded_road"})),
     ),
     ProblemClass.STREET_VENDING: ClassInfo(
         "占道经营", "Street vending", "城管", "urban management", "09006", None, RuleKind.STATIONARY_CLUSTER,
-        Evidence(
+        EvidenceLabels(
             primary=frozenset({"vending_stall", "stall", "vending_cart", "street_vendor"}),
             proxy=frozenset({"umbrella", "dining table", "cart"}),
             helpers=_PERSON,
@@ -88,26 +88,26 @@ CLASS_INFO: dict[ProblemClass, ClassInfo] = {
     ProblemClass.OUTSIDE_STORE_BUSINESS: ClassInfo(
         "店外经营", "Outside-store business", "城管", "urban management", "09005", None,
         RuleKind.STATIONARY_CLUSTER,
-        Evidence(
+        EvidenceLabels(
             primary=frozenset({"goods_display", "shop_rack", "outside_store_goods"}),
             proxy=frozenset({"chair", "dining table", "bench", "potted plant", "suitcase"}),
         ),
     ),
     ProblemClass.EXPOSED_GARBAGE: ClassInfo(
         "暴露垃圾", "Exposed garbage", "环卫", "sanitation", "06010", None, RuleKind.PRESENCE,
-        Evidence(primary=frozenset({"garbage", "garbage_bag", "trash_pile", "litter_pile"})),
+        EvidenceLabels(primary=frozenset({"garbage", "garbage_bag", "trash_pile", "litter_pile"})),
     ),
     ProblemClass.OVERFLOWING_BIN: ClassInfo(
         "垃圾满溢", "Overflowing bin", "环卫", "sanitation", "06042", None, RuleKind.PRESENCE,
-        Evidence(primary=frozenset({"overflowing_bin", "bin_overflow", "full_bin"})),
+        EvidenceLabels(primary=frozenset({"overflowing_bin", "bin_overflow", "full_bin"})),
     ),
     ProblemClass.ILLEGAL_PARKING_MOTOR: ClassInfo(
         "机动车乱停放", "Illegal motor-vehicle parking", "交警", "traffic police", "09009", None,
-        RuleKind.STATIONARY_TRACK, Evidence(primary=_VEHICLES),
+        RuleKind.STATIONARY_TRACK, EvidenceLabels(primary=_VEHICLES),
     ),
     ProblemClass.ILLEGAL_PARKING_NONMOTOR: ClassInfo(
         "非机动车乱停放", "Illegal non-motor-vehicle parking", "社区/物业", "community / property management",
-        "09010", None, RuleKind.STATIONARY_TRACK, Evidence(primary=_TWO_WHEELERS, helpers=_PERSON),
+        "09010", None, RuleKind.STATIONARY_TRACK, EvidenceLabels(primary=_TWO_WHEELERS, helpers=_PERSON),
     ),
 }
 

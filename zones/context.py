@@ -23,14 +23,14 @@ class FrameContext:
     inside: np.ndarray  # bool [detection, zone]: the anchor is in the zone and the zone is armed
     zone_ids: tuple[str, ...]
     frame_size: tuple[int, int]
-    zone_evidence: Mapping[str, Any] = field(default_factory=dict)
+    zone_readings: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod
     def build(cls, ts_s: float, detections: Detections, zone_map: ZoneMap, frame_size: tuple[int, int],
-              armed: np.ndarray | None = None, zone_evidence: Mapping[str, Any] | None = None) -> FrameContext:
+              armed: np.ndarray | None = None, zone_readings: Mapping[str, Any] | None = None) -> FrameContext:
         boxes = normalise_boxes(detections.xyxy, *frame_size)
         inside = zone_map.contains(anchor_points(boxes))
         if armed is not None:
             inside = inside & armed[None, :]
         return cls(ts_s, detections, boxes, inside, tuple(z.id for z in zone_map.zones), frame_size,
-                   zone_evidence or {})
+                   zone_readings or {})

@@ -7,7 +7,7 @@ import uuid
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AliasChoices, BaseModel, ConfigDict, Field, field_validator
 
 from zones.classes import ProblemClass, ZoneKind
 
@@ -78,7 +78,9 @@ class Event(BaseModel):
     track_id: int
     priority: Literal["high", "normal", "low"] = "normal"
     grid: GridName | None = None
-    evidence: str | None = Field(None, max_length=255, description="Snapshot path, relative to the media dir.")
+    # Older workers' spools and streams still say "evidence": read either name, write the new one.
+    snapshot: str | None = Field(None, max_length=255, validation_alias=AliasChoices("snapshot", "evidence"),
+                                 description="The snapshot's path (the evidence picture), relative to the media dir.")
     reasons: tuple[str, ...] = Field((), max_length=10, description="Why it fired, in words: the evidence kinds "
                                      "(detector, segmenter, classifier) and what each measured.")
     lon: float | None = Field(None, ge=-180, le=180, description="Where it is: the camera's or the anchor's position.")

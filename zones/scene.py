@@ -137,7 +137,7 @@ class BaselineConfig(BaseModel):
 
 
 @dataclass(frozen=True)
-class GroupEvidence:
+class GroupReading:
     """One group's share in one zone on one frame, and the zone's clear level when it has one."""
 
     share: float
@@ -181,10 +181,10 @@ class SceneBaseline:
         mad = float(np.median(np.abs(array - median))) * 1.4826
         return max(float(np.quantile(array, self.config.quantile)), median + self.config.k_mad * mad)
 
-    def evidence(self, shares: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, GroupEvidence]]:
+    def readings(self, shares: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, GroupReading]]:
         """Each share with its zone's clear level."""
         return {
-            zone_id: {group: GroupEvidence(share, self.level(zone_id, group)) for group, share in groups.items()}
+            zone_id: {group: GroupReading(share, self.level(zone_id, group)) for group, share in groups.items()}
             for zone_id, groups in shares.items()
         }
 
@@ -237,9 +237,9 @@ class ZoneSceneEvidence:
         self.groups = dict(groups)
         self.baseline = baseline or SceneBaseline()
 
-    def update(self, scene_map: SceneMap, clear: bool = False) -> dict[str, dict[str, GroupEvidence]]:
+    def update(self, scene_map: SceneMap, clear: bool = False) -> dict[str, dict[str, GroupReading]]:
         shares = zone_shares(scene_map, self.zones, self.groups)
-        evidence = self.baseline.evidence(shares)
+        evidence = self.baseline.readings(shares)
         if clear:
             self.baseline.learn(shares)
         return evidence

@@ -10,11 +10,11 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from detector.scene import SCENE_VARIANTS, SceneConfig
 from zones.classes import ProblemClass
-from zones.evidence import SCENE_RULES
+from zones.readings import SCENE_RULES
 from zones.scene import available_groups
 
 
-class SceneEvidenceConfig(BaseModel):
+class SceneReadingConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     enabled: bool = Field(True, description="Run the segmenter where zones watch water, garbage, bins, vending.")
@@ -25,7 +25,7 @@ class SceneEvidenceConfig(BaseModel):
                                 "costs about five detections; docs/performance.md).")
 
 
-def scene_classes(config: SceneEvidenceConfig) -> frozenset[ProblemClass]:
+def scene_classes(config: SceneReadingConfig) -> frozenset[ProblemClass]:
     """Classes the configured segmenter can show at all (the 32-class variant lacks awnings, bags, ashcans)."""
     if not config.enabled or not config.segmenter.model_path().is_file():
         return frozenset()
@@ -34,7 +34,7 @@ def scene_classes(config: SceneEvidenceConfig) -> frozenset[ProblemClass]:
                      and (rule.context is None or rule.context in groups))
 
 
-def scene_details(config: SceneEvidenceConfig) -> dict[ProblemClass, str]:
+def scene_details(config: SceneReadingConfig) -> dict[ProblemClass, str]:
     """For coverage reports: per class the segmenter shows, which groups and at what rate."""
     groups = set(available_groups(SCENE_VARIANTS[config.segmenter.variant].classes))
     return {problem: f"ADE20K {config.segmenter.variant}: {', '.join(g for g in rule.groups if g in groups)}"

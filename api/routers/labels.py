@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from redis import Redis
 
 from api.auth import Labeller, Reader
-from api.deps import BusDep, CamerasDep, CaseStoreDep, EvidenceDep, LabelsDep, RedisDep, ZoneSyncDep
+from api.deps import BusDep, CamerasDep, CaseStoreDep, LabelsDep, RedisDep, SnapshotsDep, ZoneSyncDep
 from api.errors import CONFLICT, NOT_FOUND, PROTECTED
 from api.orm import LabelRow
 from api.routers.zones import CameraId, ZoneId, camera_known
@@ -21,9 +21,9 @@ from api.schemas import UtcDatetime
 from api.services.cases import CaseStore
 from api.services.labels import LabelStore
 from api.services.zone_sync import ZoneSync
-from bus import BusConfig, EvidenceStore
-from bus.evidence import clean_of
+from bus import BusConfig, SnapshotStore
 from bus.health import read_camera_health
+from bus.snapshots import clean_of
 from zones import ProblemClass
 
 if TYPE_CHECKING:
@@ -72,7 +72,7 @@ def _zone_known(cameras: Sequence[CameraConfig], sync: ZoneSync, camera_id: str,
         raise HTTPException(404, f"区域不存在 / camera {camera_id} has no zone {zone_id}")
 
 
-def _case_picture(cases: CaseStore, evidence: EvidenceStore, camera_id: str, zone_id: str, case_id: int) -> str:
+def _case_picture(cases: CaseStore, evidence: SnapshotStore, camera_id: str, zone_id: str, case_id: int) -> str:
     case = cases.get(case_id)
     if case is None:
         raise HTTPException(404, f"案件不存在 / no case {case_id}")
@@ -101,7 +101,7 @@ def _snapshot_picture(client: Redis, bus: BusConfig, labels: LabelStore, camera_
 
 @router.post("/zones/{zone_id}/labels", response_model=LabelOut, status_code=201, responses=CONFLICT)
 def add_label(camera_id: CameraId, zone_id: ZoneId, body: LabelIn, user: Labeller, cameras: CamerasDep,
-              sync: ZoneSyncDep, cases: CaseStoreDep, evidence: EvidenceDep, labels: LabelsDep, client: RedisDep,
+              sync: ZoneSyncDep, cases: CaseStoreDep, evidence: SnapshotsDep, labels: LabelsDep, client: RedisDep,
               bus: BusDep) -> LabelOut:
     """标注 / mark the zone as showing the problem or clear of it, on the camera's current view or a case's
     picture; the camera's worker learns from it (zone classifier, clear level) within seconds."""

@@ -6,7 +6,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.responses import FileResponse
 
 from api.auth import Reader
-from api.deps import EvidenceDep
+from api.deps import SnapshotsDep
 from api.errors import NOT_FOUND, PROTECTED
 
 router = APIRouter(tags=["evidence 证据"], responses=PROTECTED)
@@ -16,7 +16,7 @@ _MAX_PART = 255
 
 
 @router.get("/media/{relative:path}", response_class=FileResponse, responses=NOT_FOUND)
-def evidence(relative: str, store: EvidenceDep, _reader: Reader) -> FileResponse:
+def snapshot(relative: str, store: SnapshotsDep, _reader: Reader) -> FileResponse:
     if len(relative) > _MAX_PATH or any(len(part.encode()) > _MAX_PART for part in relative.split("/")) \
             or "\x00" in relative:
         raise HTTPException(404, "证据不存在 / evidence not found")

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.convertors import Convertor, register_url_convertor
 
 from api.auth import Operator, Reader
-from api.deps import CamerasDep, EvidenceDep, WhatIfDep
+from api.deps import CamerasDep, SnapshotsDep, WhatIfDep
 from api.errors import NOT_FOUND, PROTECTED, unprocessable
 from api.orm import WhatIfRow
 from api.routers.zones import CameraId, camera_known
@@ -82,7 +82,7 @@ def whatif_on_recording(camera_id: CameraId, body: WhatIfIn, user: Operator, cam
 
 @router.post("/upload", response_model=WhatIfOut, status_code=202,
              responses={413: {"description": "The clip is too large"}})
-def whatif_on_clip(camera_id: CameraId, user: Operator, cameras: CamerasDep, jobs: WhatIfDep, evidence: EvidenceDep,
+def whatif_on_clip(camera_id: CameraId, user: Operator, cameras: CamerasDep, jobs: WhatIfDep, evidence: SnapshotsDep,
                    zones: Annotated[str, Form(description="The draft zones, a JSON list")],
                    clip: Annotated[UploadFile, File(description="A video clip (MP4, MKV/WebM, AVI, FLV, MPEG-TS)")]
                    ) -> WhatIfOut:

@@ -66,7 +66,7 @@ class CaseStore:
             inserted = session.execute(
                 self._insert(CaseEventRow)
                 .values(case_id=case.id, event_id=event.event_id, state=event.state.value, ts_s=event.ts_s,
-                        confidence=event.confidence, bbox=list(event.bbox), evidence=event.evidence, received_at=now)
+                        confidence=event.confidence, bbox=list(event.bbox), evidence=event.snapshot, received_at=now)
                 .on_conflict_do_nothing(index_elements=["event_id", "state", "ts_s"])
                 .returning(CaseEventRow.id)
             ).scalar()
@@ -140,7 +140,7 @@ class CaseStore:
             event_id=event.event_id, problem=event.problem.value, camera_id=event.camera_id, zone_id=event.zone_id,
             zone_kind=event.zone_kind.value, zone_name=event.zone_name, status="new", priority=event.priority,
             priority_rank=priority_rank(event.priority), grid=event.grid, label=event.label,
-            confidence=event.confidence, bbox=list(event.bbox), reasons=list(event.reasons), evidence=event.evidence,
+            confidence=event.confidence, bbox=list(event.bbox), reasons=list(event.reasons), evidence=event.snapshot,
             since_s=event.since_s,
             start_s=event.start_s, last_seen_s=event.ts_s if event.end_s is None else event.end_s, end_s=None,
             active=True, episodes=1, lon=event.lon, lat=event.lat, created_at=now, updated_at=now,
@@ -188,8 +188,8 @@ def _fold(session: Session, case: CaseRow, event: Event, now: datetime) -> bool:
             case.reasons = list(event.reasons)
     case.confidence = max(case.confidence, event.confidence)
     case.since_s = min(case.since_s, event.since_s)
-    if event.evidence and not case.evidence:
-        case.evidence = event.evidence
+    if event.snapshot and not case.evidence:
+        case.evidence = event.snapshot
     ended = False
     if event.state is EventState.END:
         episode = session.get(EpisodeRow, event.event_id)

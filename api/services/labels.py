@@ -17,8 +17,8 @@ from sqlalchemy.orm import sessionmaker
 
 from api.orm import CaseRow, LabelRow, utcnow
 from bus import BusConfig
-from bus.evidence import clean_of
 from bus.labels import LabelMessage, labels_stream, publish_label
+from bus.snapshots import clean_of
 
 log = logging.getLogger(__name__)
 

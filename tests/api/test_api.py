@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import redis
 
-from bus import EvidenceStore
+from bus import SnapshotStore
 from tests.api_fixture import Api
 from tests.helpers import make_event, wait_until
 from zones import EventState
@@ -118,7 +118,7 @@ def test_bad_requests_get_clear_errors(api: Api):
 
 def test_evidence_is_served_only_to_users_and_only_from_the_media_dir(api: Api, tmp_path: Path):
     event = make_event("cam-a", "gate", "illegal_parking_motor", 1.0)
-    relative = EvidenceStore(tmp_path / "media").save(event, np.zeros((120, 160, 3), dtype=np.uint8))
+    relative = SnapshotStore(tmp_path / "media").save(event, np.zeros((120, 160, 3), dtype=np.uint8))
     assert api.get(f"/media/{relative}").status_code == 200
     assert api.client.get(f"/media/{relative}").status_code == 401
     (tmp_path / "secret.jpg").write_bytes(b"\xff\xd8 not for the public")

@@ -18,11 +18,11 @@ from api.app import create_app
 from api.config import ApiConfig
 from bus import BusConfig
 from detector import DetectorConfig
-from zones.scene_config import SceneEvidenceConfig
+from zones.scene_config import SceneReadingConfig
 
 with tempfile.TemporaryDirectory() as media:
     app = create_app(ApiConfig(database_url=f"sqlite:///{media}/cases.db"), BusConfig(redis_url=sys.argv[1]), media,
-                     detector=DetectorConfig(), scene=SceneEvidenceConfig())
+                     detector=DetectorConfig(), scene=SceneReadingConfig())
     assert "/api/classes" in app.openapi()["paths"]
 print(json.dumps(sorted(m for m in sys.modules if m.split(".")[0] in sys.argv[2:])))
 """

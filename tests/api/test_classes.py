@@ -13,7 +13,7 @@ from models import ModelManifest, save_manifest
 from tests.api.test_auth import app_routes
 from tests.api_fixture import MakeApi
 from tests.conftest import ASSETS
-from worker.zone_evidence import SceneEvidenceConfig
+from worker.zone_readings import SceneReadingConfig
 
 COCO_640 = str(ASSETS / "weights" / "yolov8n-coco-int8-640.onnx")
 Classes = Callable[[DetectorConfig | None], dict]
@@ -70,7 +70,7 @@ def test_create_app_serves_the_route_and_lists_it(make_api: MakeApi):
 ])
 def test_the_segmenter_covers_the_surfaces_and_states_coco_cannot_see(make_api: MakeApi, variant: str, seen: set):
     api = make_api(consume=False)
-    api.app.state.scene_config = SceneEvidenceConfig(segmenter=SceneConfig(variant=variant))
+    api.app.state.scene_config = SceneReadingConfig(segmenter=SceneConfig(variant=variant))
     report = api.get("/api/classes").json()
     segmented = {c["id"] for c in report["classes"] for z in c["zone_level"] if z["kind"] == "segmenter"}
     assert segmented == seen

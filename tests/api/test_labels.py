@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import redis
 
-from bus import EvidenceStore
+from bus import SnapshotStore
 from bus.health import health_key
 from bus.labels import LabelListener, LabelMessage, heads_key, labels_stream
 from tests.api_fixture import Api
@@ -25,7 +25,7 @@ from tests.conftest import ASSETS, RESIDENTIAL
 from tests.helpers import make_event, wait_until
 from worker.config import CameraConfig
 from worker.labels import LabelLearner
-from worker.zone_evidence import ClassifierConfig, SceneEvidenceConfig, ZoneEvidenceSource
+from worker.zone_readings import ClassifierConfig, SceneReadingConfig, ZoneReader
 from zones import ProblemClass, ZoneConfig
 from zones.classifier import RetrainPolicy
 
@@ -52,7 +52,7 @@ def _photos(kind: str) -> list[Path]:
 
 def _show(api: Api, photo: Path) -> None:
     """What a worker does: write the camera's latest frame and report it with the camera's health."""
-    media = api.app.state.evidence.root
+    media = api.app.state.snapshots.root
     snapshot = media / "snapshots" / "cam-bins.jpg"
     snapshot.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(photo, snapshot)
@@ -67,9 +67,9 @@ def _label(api: Api, positive: bool, role: str = "dispatcher", **extra: object):
 
 
 def _learner(api: Api, heads: Path) -> LabelLearner:
-    source = ZoneEvidenceSource(SceneEvidenceConfig(enabled=False), ClassifierConfig())
+    source = ZoneReader(SceneReadingConfig(enabled=False), ClassifierConfig())
     source.set_zones("cam-bins", [BIN_ZONE])
-    return LabelLearner(source, api.app.state.evidence.root, heads, {"cam-bins"},
+    return LabelLearner(source, api.app.state.snapshots.root, heads, {"cam-bins"},
                         RetrainPolicy(min_new=10), api.app.state.redis, api.bus)
 
 
@@ -150,7 +150,7 @@ def test_a_restarted_worker_scores_with_its_saved_head_and_learns_no_label_twice
 
 
 def test_confirming_and_dismissing_cases_make_labels_and_a_duplicate_makes_none(labelled: Api):
-    evidence = EvidenceStore(labelled.app.state.evidence.root)
+    evidence = SnapshotStore(labelled.app.state.snapshots.root)
     moves = [(_photos("not_full")[0], {"to": "dismissed", "reason": "false_detection"}),
              (_photos("full")[1], {"to": "dismissed", "reason": "duplicate"}),  # says nothing of the zone
              (_photos("full")[0], {"to": "confirmed"})]
@@ -158,7 +158,7 @@ def test_confirming_and_dismissing_cases_make_labels_and_a_duplicate_makes_none(
     for start, (photo, move) in zip((10.0, 20.0, 30.0), moves, strict=True):  # one open case per zone at a time
         event = make_event("cam-bins", "bins", "overflowing_bin", start, zone_kind="bin_area", priority="normal",
                            label="zone evidence")
-        event = event.model_copy(update={"evidence": evidence.save(event, cv2.imread(str(photo)))})
+        event = event.model_copy(update={"snapshot": evidence.save(event, cv2.imread(str(photo)))})
         labelled.publish_and_wait([event])
         case_id = next(c["id"] for c in labelled.cases(camera_id="cam-bins") if c["id"] not in cases)
         cases.append(case_id)

@@ -41,7 +41,7 @@ def test_the_state_machine_is_the_one_the_centre_works_by():
 
 
 def _case_in(api: Api, status: CaseStatus, zone: str) -> int:
-    api.publish_and_wait([make_event("cam-a", zone, "illegal_parking_motor", 1.0, evidence=f"evidence/{zone}.jpg")])
+    api.publish_and_wait([make_event("cam-a", zone, "illegal_parking_motor", 1.0, snapshot=f"evidence/{zone}.jpg")])
     case_id = next(c["id"] for c in api.cases() if c["zone_id"] == zone)
     for step in PATH_TO[status]:
         body = {"reason": "duplicate"} if step == "dismissed" else {}

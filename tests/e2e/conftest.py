@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bus import EvidenceStore
+from bus import SnapshotStore
 from settings import load_config
 from worker import CameraRun, replay
 
@@ -21,4 +21,4 @@ def residential_media(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def residential_run(detector, residential_media: Path) -> CameraRun:  # type: ignore[no-untyped-def]
     config = load_config(DATA / "residential.yaml")
-    return replay(config, config.cameras[0], lambda _events: None, EvidenceStore(residential_media), detector)
+    return replay(config, config.cameras[0], lambda _events: None, SnapshotStore(residential_media), detector)

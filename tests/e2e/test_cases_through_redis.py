@@ -19,7 +19,7 @@ def test_replayed_episodes_merge_into_one_case_and_redelivery_adds_nothing(
     episodes = {e.event_id for e in events}
     assert len(episodes) == 3  # the three cars parked at the far curb
     api = make_api(database_url)
-    api.app.state.evidence.root = residential_media.resolve()
+    api.app.state.snapshots.root = residential_media.resolve()
     api.publish_and_wait(events)
 
     cases = api.cases()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bus import BusConfig, EvidenceStore, HealthPublisher
+from bus import BusConfig, HealthPublisher, SnapshotStore
 from settings import load_config
 from tests.e2e.conftest import DATA
 from worker import SchedulerConfig, Worker
@@ -20,7 +20,7 @@ def test_two_cameras_in_one_worker_raise_what_their_replays_raise(
         "scheduler": SchedulerConfig(batch_size=4, max_wait_ms=20, health_every_s=0.2, snapshot_every_s=0.2),
     })
     received = []
-    worker = Worker(config, received.extend, EvidenceStore(tmp_path / "media"), detector,
+    worker = Worker(config, received.extend, SnapshotStore(tmp_path / "media"), detector,
                     health_sink=HealthPublisher(redis_bus, worker_name="test-worker"))
     worker.start()
     worker.join(300)
@@ -29,8 +29,8 @@ def test_two_cameras_in_one_worker_raise_what_their_replays_raise(
     by_camera = {c: [e for e in received if e.camera_id == c] for c in ("resi-1", "highway")}
     assert by_camera["highway"] == []
     # Same model, same frames, same rules: batching across cameras changes nothing.
-    assert [e.model_dump(exclude={"evidence"}) for e in by_camera["resi-1"]] == [
-        e.model_dump(exclude={"evidence"}) for e in residential_run.events
+    assert [e.model_dump(exclude={"snapshot"}) for e in by_camera["resi-1"]] == [
+        e.model_dump(exclude={"snapshot"}) for e in residential_run.events
     ]
     assert worker.batches < worker.frames_processed["resi-1"] + worker.frames_processed["highway"]
 

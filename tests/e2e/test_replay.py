@@ -9,7 +9,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bus import EvidenceStore, event_record
+from bus import SnapshotStore, event_record
 from cli.main import app
 from settings import load_config
 from tests.conftest import HIGHWAY, RESIDENTIAL
@@ -43,10 +43,10 @@ def test_parked_cars_at_the_curb_raise_events_and_traffic_does_not(residential_r
         end = ends[start.event_id]
         assert end.end_s is not None and start.start_s < end.end_s <= end.ts_s <= end.end_s + 10.0 + 0.5
     # The start carries an evidence snapshot that exists on disk.
-    store = EvidenceStore(residential_media)
+    store = SnapshotStore(residential_media)
     for event in starts:
-        assert event.evidence is not None
-        path = store.resolve(event.evidence)
+        assert event.snapshot is not None
+        path = store.resolve(event.snapshot)
         assert path is not None and path.stat().st_size > 10_000
 
 

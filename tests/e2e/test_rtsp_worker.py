@@ -61,7 +61,7 @@ def test_evidence_comes_from_the_main_stream_when_a_substream_is_analysed(
     clip served as the camera's main stream), so its size shows which stream it came from."""
     import cv2
 
-    from bus import EvidenceStore
+    from bus import SnapshotStore
     from tests.conftest import HIGHWAY
 
     server = rtsp_server({"/main": HIGHWAY, "/sub": RESIDENTIAL})
@@ -73,7 +73,7 @@ def test_evidence_comes_from_the_main_stream_when_a_substream_is_analysed(
         "rules": RulesConfig.model_validate({"illegal_parking_motor": {"dwell_s": 4, "clear_s": 10}}),
     })
     received = []
-    store = EvidenceStore(tmp_path / "media")
+    store = SnapshotStore(tmp_path / "media")
     worker = Worker(settings, received.extend, store, detector)
     worker.start()
     try:
@@ -82,6 +82,6 @@ def test_evidence_comes_from_the_main_stream_when_a_substream_is_analysed(
         worker.stop()
         worker.join(15)
     start = next(e for e in received if e.state is EventState.START)
-    picture = cv2.imread(str(store.resolve(start.evidence)))
+    picture = cv2.imread(str(store.resolve(start.snapshot)))
     assert picture.shape[:2] == (720, 1280)
     assert worker.feeds["resi-1"].health.width == 640  # analysed on the substream

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bus import BusConfig, EventPublisher, EvidenceStore, HealthPublisher, redis_client
+from bus import BusConfig, EventPublisher, HealthPublisher, SnapshotStore, redis_client
 from bus.control import ControlListener, publish_result
 from settings import load_config
 from tests.api_fixture import Api
@@ -41,7 +41,7 @@ def test_the_camera_reopens_a_problem_still_there_and_closes_one_that_is_gone(
         "cameras": [camera], "scheduler": SchedulerConfig(health_every_s=0.5, snapshot_every_s=1)})
     api: Api = make_api(cameras=[camera], verification={"frames": 12, "present_share": 0.5, "timeout_s": 600})
     control = redis_client(redis_bus.redis_url)
-    worker = Worker(settings, EventPublisher(redis_bus).publish, EvidenceStore(tmp_path / "media"), detector,
+    worker = Worker(settings, EventPublisher(redis_bus).publish, SnapshotStore(tmp_path / "media"), detector,
                     health_sink=HealthPublisher(redis_bus, worker_name="test-worker"),
                     verify_sink=lambda result: publish_result(control, redis_bus, result))
     listener = ControlListener(redis_bus, worker.submit_check, worker.stop_event, control)

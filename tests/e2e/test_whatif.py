@@ -8,7 +8,7 @@ from pathlib import Path
 
 import redis
 
-from bus import BusConfig, EventPublisher, EvidenceStore
+from bus import BusConfig, EventPublisher, SnapshotStore
 from bus.control import ControlListener, publish_result
 from settings import load_config
 from tests.api_fixture import Api
@@ -37,7 +37,7 @@ def test_draft_zones_run_beside_the_saved_ones_on_the_recording_and_on_an_upload
     api: Api = make_api(cameras=[camera], verification={"enabled": False})
     media = tmp_path / "media"
     client = redis.Redis.from_url(redis_bus.redis_url)
-    worker = Worker(settings, EventPublisher(redis_bus).publish, EvidenceStore(media), detector,
+    worker = Worker(settings, EventPublisher(redis_bus).publish, SnapshotStore(media), detector,
                     recording_dir=media / "recordings")
     worker.whatif = WhatIfRunner(settings, media / "recordings", media, frozenset(detector.labels),
                                  lambda result: publish_result(client, redis_bus, result))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import redis
 
-from bus import BusConfig, EventPublisher, EvidenceStore
+from bus import BusConfig, EventPublisher, SnapshotStore
 from bus.control import ControlListener
 from bus.zonesync import read_acks
 from settings import load_config
@@ -32,7 +32,7 @@ def test_a_saved_zone_reaches_the_running_worker_which_raises_cases_in_it(detect
     client = redis.Redis.from_url(redis_bus.redis_url)
     api.app.state.zone_sync.publish()
     cameras = zones_from_redis(client, redis_bus, settings.cameras)
-    worker = Worker(settings, EventPublisher(redis_bus).publish, EvidenceStore(tmp_path / "media"), detector,
+    worker = Worker(settings, EventPublisher(redis_bus).publish, SnapshotStore(tmp_path / "media"), detector,
                     cameras=cameras)
     listener = ControlListener(redis_bus, control_handler(worker, None, client, redis_bus), worker.stop_event, client)
     worker.start()

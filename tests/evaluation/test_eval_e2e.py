@@ -90,7 +90,7 @@ def test_report_html_timelines_and_evidence_are_written(evaluated: EvalRun):
     colours = {tuple(p) for p in pixels.reshape(-1, 3)[::7]}
     assert (0x2E, 0x7D, 0x32) in colours and (0x15, 0x65, 0xC0) in colours
     for event in report["clips"][0]["events"]:
-        assert (evaluated.out / event["evidence"]).stat().st_size > 10_000
+        assert (evaluated.out / event["snapshot"]).stat().st_size > 10_000
 
 
 def test_a_floor_above_todays_f1_exits_1(evaluated: EvalRun):

@@ -14,7 +14,7 @@ def _poisons() -> list[tuple[str, bytes | dict[str, bytes]]]:
     """(what, the stream entry's payload): bytes go in the `event` field, a dict is the whole entry."""
     good = json.loads(make_event("cam-p", "gate", "illegal_parking_motor", 1.0).model_dump_json())
     kinds: list[tuple[str, bytes | dict[str, bytes]]] = []
-    for field in ("label", "zone_name", "grid", "evidence", "event_id"):
+    for field in ("label", "zone_name", "grid", "snapshot", "event_id"):
         kinds.append((f"NUL in {field}", json.dumps({**good, field: "a\u0000b"}).encode()))
     for field in ("ts_s", "start_s", "since_s", "end_s"):
         for token in ("NaN", "Infinity", "-Infinity"):

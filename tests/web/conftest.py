@@ -18,7 +18,7 @@ from fastapi import FastAPI
 from api.app import create_app
 from api.config import ApiConfig, MapConfig, MapLayer
 from api.services.lifecycle import Role
-from bus import BusConfig, EventPublisher, EvidenceStore, HealthPublisher
+from bus import BusConfig, EventPublisher, HealthPublisher, SnapshotStore
 from models.registry import PROJECT_ROOT
 from tests.conftest import RESIDENTIAL
 from tests.helpers import make_event, wait_until
@@ -81,8 +81,8 @@ class Dashboard:
         event = make_event(camera, zone, problem, start, **extra)
         if self._picture is None:
             self._picture = _frame()
-        relative = EvidenceStore(self.media_dir).save(event, self._picture)
-        return event.model_copy(update={"evidence": relative})
+        relative = SnapshotStore(self.media_dir).save(event, self._picture)
+        return event.model_copy(update={"snapshot": relative})
 
     def publish(self, *events: Event) -> None:
         EventPublisher(self.bus).publish(list(events))
@@ -101,7 +101,7 @@ class Dashboard:
     def snapshot(self, camera_id: str) -> str:
         if self._picture is None:
             self._picture = _frame()
-        return EvidenceStore(self.media_dir).save_snapshot(camera_id, self._picture)
+        return SnapshotStore(self.media_dir).save_snapshot(camera_id, self._picture)
 
 
 @contextmanager

@@ -16,8 +16,8 @@ import httpx
 from playwright.sync_api import expect
 
 from api.services.lifecycle import Role
-from bus.evidence import clean_of
 from bus.health import health_key
+from bus.snapshots import clean_of
 from tests.web.conftest import Dashboard, Watched
 from tests.web.test_dashboard import log_in
 
@@ -171,7 +171,7 @@ def test_a_dispatcher_labels_a_cases_picture_from_the_case_view(page: Watched, d
 
     # A case whose clean picture is gone: the API's 409 in words, nothing stored.
     second = dashboard.event(zone="kerb", problem=NONMOTOR, zone_kind="no_parking", start=500.0)
-    (dashboard.media_dir / clean_of(second.evidence)).unlink()
+    (dashboard.media_dir / clean_of(second.snapshot)).unlink()
     dashboard.publish_and_wait(second)
     browser.goto(f"{dashboard.url}/#/cases/2")
     browser.locator("#case-labels button[data-positive=false]").click()

@@ -21,7 +21,7 @@ from playwright.sync_api import expect
 
 from api.orm import MAP_SCOPE
 from api.services.lifecycle import Role
-from bus import BusConfig, EvidenceStore
+from bus import BusConfig, SnapshotStore
 from bus.control import ControlListener, publish_result
 from settings import AppConfig, load_config
 from streams.health import CameraState, SourceHealth
@@ -64,7 +64,7 @@ def residential_recording(detector: Any, tmp_path_factory: pytest.TempPathFactor
                    check=True, timeout=60)
     settings, camera = residential_camera()
     camera = camera.model_copy(update={"source": camera.source.model_copy(update={"url": str(clip)})})
-    worker = Worker(settings, lambda _events: None, EvidenceStore(folder / "media"), detector, cameras=[camera],
+    worker = Worker(settings, lambda _events: None, SnapshotStore(folder / "media"), detector, cameras=[camera],
                     recording_dir=folder / "recordings")
     worker.start()
     worker.join(240)

@@ -1,4 +1,4 @@
-"""Evidence pictures are written off the inference thread: a stuck media share delays a camera's events, never its
+"""Snapshots are written off the inference thread: a stuck media share delays a camera's events, never its
 frames; each event leaves only once its picture exists, and the picture is of the moment the detection came from."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from bus import EvidenceStore
+from bus import SnapshotStore
 from settings import load_config
 from streams import Frame, open_source
 from tests.e2e.conftest import DATA
@@ -24,7 +24,7 @@ def _digest(image: np.ndarray) -> str:
     return hashlib.sha256(np.ascontiguousarray(image).tobytes()).hexdigest()
 
 
-class StuckShare(EvidenceStore):
+class StuckShare(SnapshotStore):
     """The real store, on a share whose writes hang until `release` (an NFS mount that stopped answering)."""
 
     def __init__(self, media_dir: Path) -> None:
@@ -37,7 +37,7 @@ class StuckShare(EvidenceStore):
         self.release.wait()
         if target.name.endswith(".clean.jpg"):
             self.clean[target.relative_to(self.root).as_posix()] = _digest(image)
-        EvidenceStore._write(target, image)
+        SnapshotStore._write(target, image)
 
 
 @pytest.fixture(scope="module")
@@ -98,16 +98,16 @@ def test_an_event_leaves_only_once_its_picture_exists(stuck_run) -> None:  # typ
     starts = [e for e in stuck_run["events"] if e.state is EventState.START]
     assert starts
     for event in starts:
-        assert event.evidence and stuck_run["store"].resolve(event.evidence) is not None, event
+        assert event.snapshot and stuck_run["store"].resolve(event.snapshot) is not None, event
 
 
 def test_the_picture_is_of_the_analysed_frames_moment(stuck_run) -> None:  # type: ignore[no-untyped-def]
-    from bus.evidence import clean_of
+    from bus.snapshots import clean_of
 
     tolerance_s = 0.5
     for event in (e for e in stuck_run["events"] if e.state is EventState.START):
         frame = stuck_run["analysed"][event.event_id]
-        written = stuck_run["store"].clean[clean_of(event.evidence)]
+        written = stuck_run["store"].clean[clean_of(event.snapshot)]
         if written == _digest(frame.image):
             continue  # the analysed frame itself
         ts = stuck_run["main_frames"].get(written)
@@ -132,5 +132,5 @@ def test_past_max_pending_pictures_are_dropped_and_counted_but_no_event_is(tmp_p
     writer.finish()
     writer.join(60)
     assert [(e.zone_id, e.state) for e in handed] == [(e.zone_id, e.state) for e in starts] + [("zone-0", "end")]
-    assert [bool(e.evidence) for e in handed[:4]] == [True, True, False, False]
+    assert [bool(e.snapshot) for e in handed[:4]] == [True, True, False, False]
     assert (writer.pending, writer.written, writer.failed) == (0, 2, 0)

@@ -11,9 +11,9 @@ from detector import Detections
 from zones import ClusterRuleConfig, EventState, ProblemClass, StationaryClusterRule, ZoneConfig, ZoneMap
 from zones.config import RulesConfig
 from zones.context import FrameContext
-from zones.evidence import ZoneEvidence
+from zones.readings import ZoneReading
 from zones.rules import build_rule
-from zones.scene import GroupEvidence
+from zones.scene import GroupReading
 
 FRAME = (1000, 1000)
 CURB = ZoneConfig(id="curb", kind="no_parking", polygon=[(0.0, 0.5), (1.0, 0.5), (1.0, 1.0), (0.0, 1.0)])
@@ -67,11 +67,11 @@ def test_an_open_episode_is_not_raised_twice_after_a_gap():
     assert starts(before + after) == [(10.0, 0.0)]
 
 
-def test_zone_evidence_from_the_first_frame_at_zero_seconds_is_the_episodes_since():
+def test_zone_readings_from_the_first_frame_at_zero_seconds_is_the_episodes_since():
     params = ClusterRuleConfig(dwell_s=5, clear_s=3, person_ratio=0.5, update_every_s=100)
     rule = StationaryClusterRule("cam", ProblemClass.STREET_VENDING, frozenset({"umbrella"}), [PAVEMENT], params)
-    stall = ZoneEvidence(0.0, {"stall": GroupEvidence(0.45, 0.02)})
+    stall = ZoneReading(0.0, {"stall": GroupReading(0.45, 0.02)})
     person = Detections(np.array([[450.0, 600.0, 520.0, 900.0]]), [0.8], ["person"], [1])
     events = [e for t in range(0, 16) for e in rule.update(FrameContext.build(
-        t * 0.5, person, ZoneMap([PAVEMENT]), FRAME, zone_evidence={"pavement": stall}))]
+        t * 0.5, person, ZoneMap([PAVEMENT]), FRAME, zone_readings={"pavement": stall}))]
     assert [(e.state, e.ts_s, e.since_s) for e in events] == [(EventState.START, 5.0, 0.0)]

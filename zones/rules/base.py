@@ -13,7 +13,7 @@ from zones.classes import CLASS_INFO, ProblemClass
 from zones.config import RuleParams, ZoneConfig
 from zones.context import FrameContext
 from zones.event import Event, EventState, episode_id
-from zones.evidence import zone_reasons
+from zones.readings import zone_reasons
 
 
 class EventRefused(ValueError):
@@ -98,9 +98,9 @@ class RuleBase:
         points = np.asarray(self.zones[zone_id].polygon, dtype=np.float64)
         return np.concatenate([points.min(axis=0), points.max(axis=0)])
 
-    def zone_evidence(self, ctx: FrameContext, zone_id: str) -> list[str]:
+    def zone_readings(self, ctx: FrameContext, zone_id: str) -> list[str]:
         """The zone-level reasons (segmenter, classifier) this class shows in the zone on this frame."""
-        return zone_reasons(self.problem, ctx.zone_evidence.get(zone_id))
+        return zone_reasons(self.problem, ctx.zone_readings.get(zone_id))
 
     def event(self, zone_id: str, episode: Episode, state: EventState, ts_s: float) -> Event:
         try:

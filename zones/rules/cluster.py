@@ -73,7 +73,7 @@ class StationaryClusterRule(StillObjectRule):
 
     def _zone_level(self, ctx: FrameContext, column: int, zone_id: str, params: ClusterRuleConfig) -> list[str]:
         """The zone-level reasons when they have held for the dwell (with someone there, for vending); else []."""
-        reasons = self.zone_evidence(ctx, zone_id)
+        reasons = self.zone_readings(ctx, zone_id)
         if reasons and params.person_ratio > 0:
             people = self.helpers(ctx.detections) & ctx.inside[:, column]
             reasons = [*reasons, f"检测 detector: {int(people.sum())} person in the zone"] if people.any() else []

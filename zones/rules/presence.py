@@ -50,7 +50,7 @@ class PresenceRule(RuleBase):
             params = self.params[zone_id]
             confident = detections.confidence >= params.min_confidence
             hits = np.flatnonzero(inside[:, j] & self.subjects(detections, boxes, zone_id) & confident)
-            sighting = self._sighting(zone_id, detections, boxes, hits, self.zone_evidence(ctx, zone_id))
+            sighting = self._sighting(zone_id, detections, boxes, hits, self.zone_readings(ctx, zone_id))
             window = self._windows[zone_id]
             window.add(ctx.ts_s, sighting is not None, params.window_s)
             events.extend(self._advance(zone_id, ctx.ts_s, window, params, sighting))

@@ -23,11 +23,11 @@ from detector.scene import SceneSegmenter
 from streams import Frame
 from zones import ProblemClass, ZoneConfig
 from zones.classifier import RetrainPolicy, ZoneClassifier, crop_zone
-from zones.evidence import ZoneEvidence
+from zones.readings import ZoneReading
 from zones.scene import SceneBaseline, ZoneSceneEvidence
 
 # Re-exported: worker.config, the tools and the tests read the scene schema from here too.
-from zones.scene_config import SceneEvidenceConfig, scene_classes, scene_details  # noqa: F401
+from zones.scene_config import SceneReadingConfig, scene_classes, scene_details  # noqa: F401
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +49,14 @@ class _Camera:
         self.zones = {z.id: z for z in zones}
         self.scene = ZoneSceneEvidence(list(zones), baseline=baseline)
         self.heads: dict[tuple[str, ProblemClass], ZoneClassifier] = {}
-        self.latest: dict[str, ZoneEvidence] = {}
+        self.latest: dict[str, ZoneReading] = {}
         self.frames = 0
 
 
-class ZoneEvidenceSource:
+class ZoneReader:
     """One per worker; `measure` runs on the inference thread, label learning may come from another."""
 
-    def __init__(self, scene: SceneEvidenceConfig, classifier: ClassifierConfig) -> None:
+    def __init__(self, scene: SceneReadingConfig, classifier: ClassifierConfig) -> None:
         self.scene_config = scene
         self.classifier_config = classifier
         self.scene_classes = scene_classes(scene)
@@ -134,7 +134,7 @@ class ZoneEvidenceSource:
                 for (camera, frame), scene_map in zip(due_scene, maps, strict=True):
                     for zone_id, groups in camera.scene.update(scene_map).items():
                         old = camera.latest.get(zone_id)
-                        camera.latest[zone_id] = ZoneEvidence(frame.ts_s, groups, old.scores if old else {},
+                        camera.latest[zone_id] = ZoneReading(frame.ts_s, groups, old.scores if old else {},
                                                               old.labels_used if old else {})
         for camera, frame in due_heads:
             self._score(camera, frame)
@@ -146,12 +146,12 @@ class ZoneEvidenceSource:
         embeddings = dict(zip(zone_ids, self.encoder.embed(crops), strict=True))
         self.scored += len(zone_ids)
         for (zone_id, problem), head in list(camera.heads.items()):
-            old = camera.latest.get(zone_id) or ZoneEvidence(frame.ts_s)
+            old = camera.latest.get(zone_id) or ZoneReading(frame.ts_s)
             scores = {**old.scores, problem: float(head.predict_proba(embeddings[zone_id][None, :])[0])}
             used = {**old.labels_used, problem: int(head.meta.get("n_labels", 0))}
-            camera.latest[zone_id] = ZoneEvidence(frame.ts_s, old.scene, scores, used)
+            camera.latest[zone_id] = ZoneReading(frame.ts_s, old.scene, scores, used)
 
-    def latest(self, camera_id: str) -> Mapping[str, ZoneEvidence]:
+    def latest(self, camera_id: str) -> Mapping[str, ZoneReading]:
         camera = self._cameras.get(camera_id)
         return dict(camera.latest) if camera else {}
 

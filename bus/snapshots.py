@@ -1,4 +1,4 @@
-"""Evidence snapshots on local disk: the worker writes them, the API serves them."""
+"""Snapshots on local disk: the worker writes them, the API serves them."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _shrunk(image: np.ndarray) -> np.ndarray:
     return cv2.resize(image, (THUMBNAIL_WIDTH, round(height * THUMBNAIL_WIDTH / width)), interpolation=cv2.INTER_AREA)
 
 
-class EvidenceStore:
+class SnapshotStore:
     """JPEGs under one media directory, named by camera and event so a re-run overwrites, never piles up."""
 
     def __init__(self, media_dir: Path | str) -> None:

@@ -13,7 +13,7 @@ from zones.config import ZoneConfig
 from zones.scene import (
     SCENE_GROUPS,
     BaselineConfig,
-    GroupEvidence,
+    GroupReading,
     SceneBaseline,
     ZoneSceneEvidence,
     available_groups,
@@ -77,13 +77,13 @@ def test_groups_name_the_right_ade20k_classes() -> None:
 
 def test_baseline_level_json_and_bounded_memory() -> None:
     baseline = SceneBaseline(BaselineConfig(max_samples=8, min_samples=3))
-    evidence = baseline.evidence({"z": {"water": 0.2}})["z"]["water"]
-    assert evidence == GroupEvidence(0.2, None) and evidence.excess is None  # no level yet
+    evidence = baseline.readings({"z": {"water": 0.2}})["z"]["water"]
+    assert evidence == GroupReading(0.2, None) and evidence.excess is None  # no level yet
     for share in (0.10, 0.12, 0.11, 0.13, 0.12):
         baseline.learn({"z": {"water": share}})
     level = baseline.level("z", "water")
     assert level is not None and 0.125 <= level < 0.2
-    assert baseline.evidence({"z": {"water": 0.5}})["z"]["water"].excess == pytest.approx(0.5 - level)
+    assert baseline.readings({"z": {"water": 0.5}})["z"]["water"].excess == pytest.approx(0.5 - level)
     for _ in range(20):
         baseline.learn({"z": {"water": 0.4}})
     assert baseline.samples("z", "water") == [0.4] * 8  # the oldest are gone

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from zones.classes import ProblemClass
-from zones.scene import GroupEvidence
+from zones.scene import GroupReading
 
 
 @dataclass(frozen=True)
@@ -43,16 +43,16 @@ HEAD_THRESHOLD = 0.5
 
 
 @dataclass(frozen=True)
-class ZoneEvidence:
+class ZoneReading:
     """One zone's latest zone-level measurements (kept until the next one, a few seconds later)."""
 
     at_s: float
-    scene: Mapping[str, GroupEvidence] = field(default_factory=dict)
+    scene: Mapping[str, GroupReading] = field(default_factory=dict)
     scores: Mapping[ProblemClass, float] = field(default_factory=dict)  # zone classifier probabilities
     labels_used: Mapping[ProblemClass, int] = field(default_factory=dict)  # labels behind each classifier
 
 
-def scene_reason(problem: ProblemClass, scene: Mapping[str, GroupEvidence]) -> str | None:
+def scene_reason(problem: ProblemClass, scene: Mapping[str, GroupReading]) -> str | None:
     """Why the scene shows the class in this zone, or None when it does not."""
     rule = SCENE_RULES.get(problem)
     if rule is None:
@@ -74,7 +74,7 @@ def scene_reason(problem: ProblemClass, scene: Mapping[str, GroupEvidence]) -> s
     return None
 
 
-def classifier_reason(problem: ProblemClass, evidence: ZoneEvidence) -> str | None:
+def classifier_reason(problem: ProblemClass, evidence: ZoneReading) -> str | None:
     score = evidence.scores.get(problem)
     if score is None or score < HEAD_THRESHOLD:
         return None
@@ -82,7 +82,7 @@ def classifier_reason(problem: ProblemClass, evidence: ZoneEvidence) -> str | No
     return f"分类器 classifier: {problem.value} {score:.2f}" + (f" ({labels} labels)" if labels else "")
 
 
-def zone_reasons(problem: ProblemClass, evidence: ZoneEvidence | None) -> list[str]:
+def zone_reasons(problem: ProblemClass, evidence: ZoneReading | None) -> list[str]:
     """Every zone-level reason the class shows in the zone now (empty: none)."""
     if evidence is None:
         return []

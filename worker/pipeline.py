@@ -153,7 +153,7 @@ class CameraPipeline:
             except Exception as exc:  # one rule's failure never costs another rule its events
                 self._rule_failed(rule, exc, frame.ts_s)
         if self.checks is not None:  # a verification looks whatever the schedule says
-            self.checks.update(frame, tracked, everywhere.boxes, everywhere.inside, self.zone_ids)
+            self.checks.update(frame, tracked, everywhere.boxes, everywhere.inside, self.zone_ids, zone_readings)
         return self._placed(events)
 
     def _rule_failed(self, rule: Rule, exc: Exception, ts_s: float) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import cv2
 import numpy as np
@@ -15,6 +15,7 @@ from bus.control import VerifyRequest, VerifyResult
 from detector import Detections
 from streams import Frame
 from zones import CLASS_INFO, RulesConfig, ZoneConfig
+from zones.readings import ZoneReading
 from zones.verification import ZoneCheck
 
 log = logging.getLogger(__name__)
@@ -24,16 +25,21 @@ MAX_OPEN_CHECKS = 50  # per camera; more requests than that are answered "unavai
 
 
 class CameraChecks:
-    """One camera's open checks. `submit` may be called from any thread; `update` from the inference thread."""
+    """One camera's open checks. `submit` may be called from any thread; `update` from the inference thread.
+
+    `look_now` asks the camera's zone readings for a fresh measurement at the next frame, so that a check of a
+    class the segmenter or a zone classifier shows does not wait for their low rate.
+    """
 
     def __init__(self, camera_id: str, zones: Sequence[ZoneConfig], rules: RulesConfig, labels: frozenset[str],
-                 evidence: SnapshotStore | None, sink: ResultSink) -> None:
+                 evidence: SnapshotStore | None, sink: ResultSink, look_now: Callable[[], None] | None = None) -> None:
         self.camera_id = camera_id
         self.zones = {z.id: z for z in zones}
         self.rules = rules
         self.labels = labels
         self.snapshots = evidence
         self.sink = sink
+        self.look_now = look_now
         self._inbox: deque[VerifyRequest] = deque()
         self._lock = threading.Lock()
         self._open: list[tuple[VerifyRequest, ZoneCheck]] = []
@@ -47,7 +53,7 @@ class CameraChecks:
         return len(self._open)
 
     def update(self, frame: Frame, tracked: Detections, boxes: np.ndarray, inside: np.ndarray,
-               zone_ids: Sequence[str]) -> None:
+               zone_ids: Sequence[str], readings: Mapping[str, ZoneReading] | None = None) -> None:
         self._take_new()
         if not self._open:
             return
@@ -55,7 +61,7 @@ class CameraChecks:
         for request, check in self._open:
             column = zone_ids.index(request.zone_id) if request.zone_id in zone_ids else None
             in_zone = inside[:, column] if column is not None else np.zeros(len(tracked), dtype=bool)
-            check.update(frame.ts_s, tracked, boxes, in_zone)
+            check.update(frame.ts_s, tracked, boxes, in_zone, (readings or {}).get(request.zone_id))
             if check.done:
                 self._answer(request, check, frame)
             else:
@@ -78,6 +84,8 @@ class CameraChecks:
             labels = CLASS_INFO[request.problem].evidence.subject & self.labels
             self._open.append((request, ZoneCheck(request.problem, zone, params, labels, request.frames,
                                                   request.present_share)))
+            if self.look_now is not None:
+                self.look_now()
             log.info("camera %s: checking zone %s for %s over %d frames (case %d)", self.camera_id,
                      request.zone_id, request.problem, request.frames, request.case_id)
 
@@ -95,6 +103,7 @@ class CameraChecks:
             zone_id=request.zone_id, problem=request.problem, verdict="present" if outcome.present else "gone",
             frames=outcome.frames, present_frames=outcome.present_frames, snapshot=snapshot,
             first_ts_s=outcome.first_ts_s, last_ts_s=outcome.last_ts_s,
+            note="; ".join(outcome.reasons) if outcome.present and outcome.reasons else None,
         ))
 
     def _send(self, result: VerifyResult) -> None:

@@ -51,6 +51,7 @@ class _Camera:
         self.heads: dict[tuple[str, ProblemClass], ZoneClassifier] = {}
         self.latest: dict[str, ZoneReading] = {}
         self.frames = 0
+        self.look = False  # measure at the next frame, whatever the rate (a camera check asked)
 
 
 class ZoneReader:
@@ -107,6 +108,14 @@ class ZoneReader:
             if camera is not None and zone_id in camera.zones:
                 camera.heads[(zone_id, problem)] = head
 
+    def look_now(self, camera_id: str) -> None:
+        """Measure this camera's zones at its next frame (any thread): a verification must not read a reading
+        taken before the problem was cleared, nor wait a minute for the next one."""
+        with self._lock:
+            camera = self._cameras.get(camera_id)
+            if camera is not None:
+                camera.look = True
+
     def _wanted(self, camera: _Camera) -> bool:
         watched = {p for z in camera.zones.values() for p in z.classes}
         return bool(self.scene_config.enabled and watched & self.scene_classes)
@@ -121,11 +130,12 @@ class ZoneReader:
                 if camera is None:
                     continue
                 camera.frames += 1
+                look, camera.look = camera.look, False
                 # The first frame, then one in N: a camera has evidence from its start.
-                if self._wanted(camera) and (camera.frames - 1) % self.scene_config.every_n_frames == 0:
+                if self._wanted(camera) and (look or (camera.frames - 1) % self.scene_config.every_n_frames == 0):
                     due_scene.append((camera, frame))
                 if camera.heads and self.classifier_config.enabled and (
-                        (camera.frames - 1) % self.classifier_config.every_n_frames == 0):
+                        look or (camera.frames - 1) % self.classifier_config.every_n_frames == 0):
                     due_heads.append((camera, frame))
         if due_scene:
             maps = self.segmenter.segment([frame.image for _camera, frame in due_scene])

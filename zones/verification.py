@@ -1,12 +1,14 @@
 """Looking again at one zone after a case was marked resolved: is the problem still there?
 
 The check reads the same evidence the class's rule reads (its labels, confidence, minimum size,
-zone overrides; no ridden two-wheelers for parking) for a window of analysed frames, ignoring the
+zone overrides; no ridden two-wheelers for parking; and the zone's readings, the segmenter's shares and
+the zone classifier's score, for the classes those show) for a window of analysed frames, ignoring the
 zone's schedule and cooldown: a school gate's parked car is still parked at noon. For classes
 that follow still objects (parking, stalls, goods) a sighting counts only once the same track
 has stood still since the check began seeing it, so traffic passing through the zone does not
-keep a case open. The verdict is "present" when the share of positive frames reaches
-`present_share`.
+keep a case open. A zone reading counts only when it was taken during the check (the worker takes
+one at once when a check opens), never one from before the problem was cleared. The verdict is
+"present" when the share of positive frames reaches `present_share`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from detector import Detections
 from zones.classes import CLASS_INFO, ProblemClass, RuleKind
 from zones.config import RuleParams, StationaryRuleConfig, ZoneConfig
 from zones.geometry import centre_shift, ridden_mask
+from zones.readings import ZoneReading, zone_reasons
 
 
 @dataclass
@@ -29,6 +32,7 @@ class CheckResult:
     best_box: np.ndarray | None
     first_ts_s: float | None
     last_ts_s: float | None
+    reasons: tuple[str, ...] = ()  # the zone-level reasons of the last positive reading, in words
 
 
 @dataclass
@@ -47,14 +51,17 @@ class ZoneCheck:
     best_score: float = -1.0
     first_ts_s: float | None = None
     last_ts_s: float | None = None
+    reasons: tuple[str, ...] = ()
     _anchors: dict[int, np.ndarray] = field(default_factory=dict)  # track id -> box when first seen; bounded
 
     @property
     def done(self) -> bool:
         return self.seen >= self.frames
 
-    def update(self, ts_s: float, detections: Detections, boxes: np.ndarray, in_zone: np.ndarray) -> None:
-        """`boxes` are the detections' normalised boxes; `in_zone[i]`: detection i's anchor is in this zone."""
+    def update(self, ts_s: float, detections: Detections, boxes: np.ndarray, in_zone: np.ndarray,
+               reading: ZoneReading | None = None) -> None:
+        """`boxes` are the detections' normalised boxes; `in_zone[i]`: detection i's anchor is in this zone;
+        `reading` the zone's latest zone reading, if the camera takes them."""
         if self.done:
             return
         self.seen += 1
@@ -62,6 +69,12 @@ class ZoneCheck:
         self.last_ts_s = ts_s
         candidates = np.flatnonzero(self._subjects(detections, boxes) & in_zone)
         positive = [i for i in candidates if self._counts(detections, boxes, int(i))]
+        fresh = reading is not None and reading.at_s >= self.first_ts_s
+        reasons = zone_reasons(self.problem, reading) if fresh else []
+        if reasons:
+            self.reasons = tuple(reasons)
+        if reasons and not positive:
+            self.positives += 1
         if positive:
             self.positives += 1
             best = max(positive, key=lambda i: float(detections.confidence[i]))
@@ -71,7 +84,7 @@ class ZoneCheck:
     def result(self) -> CheckResult:
         share = self.positives / self.seen if self.seen else 0.0
         return CheckResult(self.seen, self.positives, self.seen > 0 and share >= self.present_share,
-                           self.best_box, self.first_ts_s, self.last_ts_s)
+                           self.best_box, self.first_ts_s, self.last_ts_s, self.reasons)
 
     def _subjects(self, detections: Detections, boxes: np.ndarray) -> np.ndarray:
         if not len(detections):

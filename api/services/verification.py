@@ -130,7 +130,8 @@ class Verifier:
                 case.status, case.verification = CaseStatus.REOPENED.value, "failed"
                 case.after_evidence = result.snapshot
                 case.verification_note = (f"摄像头复核：问题仍在（{summary} 帧可见）/ "
-                                          f"camera check: still there in {summary} frames")
+                                          f"camera check: still there in {summary} frames"
+                                          + (f" — {result.note}" if result.note else ""))[:500]
                 details.update(self.router.apply(case, now))  # reopened work gets a fresh deadline
                 changes.record(session, case, "transition", now, "camera", action="reopened",
                                from_status=CaseStatus.RESOLVED.value, note=case.verification_note, details=details)

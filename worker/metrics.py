@@ -2,8 +2,8 @@
 
 Per camera: frames decoded, analysed and dropped, frames waiting; for the process: inference time
 per batch and per frame, frame age at hand-over, CPU per stage of the inference thread, events
-handed over and published, the spool's size, age and drops, evidence pictures waiting, written, dropped
-and failed.
+handed over and published, the spool's size, age and drops, snapshots waiting, written, dropped
+and failed, and the frames each rule failed on.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ class WorkerMetrics(Collector):
         for stage, seconds in self.worker.stages.snapshot().items():
             stages.add_metric([stage], seconds)
         yield stages
-        writer = self.worker.writer  # evidence pictures, written off the inference thread
+        writer = self.worker.writer  # snapshots, written off the inference thread
         yield GaugeMetricFamily("streetwatch_evidence_pending", "Snapshots waiting to be written (their "
                                 "events wait with them).", value=writer.pending)
         pictures = CounterMetricFamily("streetwatch_evidence_pictures", "Snapshots by what became of them.",
@@ -67,6 +67,12 @@ class WorkerMetrics(Collector):
         for outcome in ("written", "dropped", "failed"):
             pictures.add_metric([outcome], getattr(writer, outcome))
         yield pictures
+        failures = CounterMetricFamily("streetwatch_rule_failures", "Frames a rule failed on (logged once each); "
+                                       "the camera's other rules kept their events.", labels=["camera", "rule"])
+        for camera, pipeline in self.worker.pipelines.items():
+            for rule, count in pipeline.rule_failures.items():
+                failures.add_metric([camera, rule], count)
+        yield failures
         if self.sink is not None:
             events = CounterMetricFamily("streetwatch_events", "Events by how they left the worker.",
                                          labels=["outcome"])

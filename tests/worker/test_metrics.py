@@ -47,4 +47,10 @@ def test_a_replayed_camera_shows_its_frames_inference_and_events(detector, redis
     stages = {stage: samples[("streetwatch_stage_cpu_seconds_total", (("stage", stage),))] for stage in STAGES}
     assert stages == pytest.approx(worker.stages.snapshot())
     assert stages["inference"] > stages["tracking"] > 0 and stages["zones_rules"] > 0 and stages["publishing"] > 0
+    assert not any(name == "streetwatch_rule_failures_total" for name, _labels in samples)  # every rule ran clean
+    worker.pipelines["resi-1"].rule_failures["illegal_parking_motor/far-curb"] += 3  # as a failing rule counts
+    failed = {(s.name, tuple(sorted(s.labels.items()))): s.value
+              for family in text_string_to_metric_families(generate_latest(worker.metrics.registry).decode())
+              for s in family.samples if s.name == "streetwatch_rule_failures_total"}
+    assert failed == {("streetwatch_rule_failures_total", (*camera, ("rule", "illegal_parking_motor/far-curb"))): 3}
     sink.close()

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from shapely.validation import explain_validity
 
 from zones.config import ZoneConfig
+from zones.event import ZoneName
 from zones.homography import Homography
 
 
@@ -43,7 +44,7 @@ class MapZoneConfig(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.-]{1,60}$")
-    name: str | None = Field(None, max_length=128)
+    name: ZoneName | None = Field(None, description="What staff call it; the camera zones made from it carry it.")
     geometry: GeoPolygon
     zone: dict[str, Any] = Field(default_factory=lambda: {"kind": "general"},
                                  description="The zone's kind, classes, priority, grid, overrides, schedule.")

@@ -67,3 +67,14 @@ def test_overrides_are_applied_as_validated_settings_of_the_class() -> None:
             dwell_s=-1.0)}})
     with pytest.raises(ValidationError, match="greater than 0"):
         unchecked.params_for(ProblemClass.ILLEGAL_PARKING_MOTOR, RulesConfig().illegal_parking_motor)
+
+
+def test_a_map_zone_name_meets_the_same_check_as_a_camera_zone_name() -> None:
+    from zones.mapzones import MapZoneConfig
+
+    square = {"type": "Polygon", "coordinates": [[[116.0, 39.0], [116.001, 39.0], [116.001, 39.001], [116.0, 39.0]]]}
+    for name, why in (("实" * 200, "at most 128 characters"), ("南门\x00", "control characters")):
+        with pytest.raises(ValidationError) as caught:
+            MapZoneConfig(id="gate", name=name, geometry=square)
+        assert why in str(caught.value)
+    assert MapZoneConfig(id="gate", name="实" * 128, geometry=square).name == "实" * 128

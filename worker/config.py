@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from detector import DetectorConfig, TrackerConfig
+from detector.crops import CropConfig
 from streams import SourceConfig
 from worker.recorder import RecordingConfig
 from worker.zone_readings import ClassifierConfig, SceneReadingConfig
@@ -86,6 +87,8 @@ class WorkerConfig(BaseModel):
     recording: RecordingConfig = Field(default_factory=RecordingConfig)
     scene: SceneReadingConfig = Field(default_factory=SceneReadingConfig)
     classifiers: ClassifierConfig = Field(default_factory=ClassifierConfig)
+    second_look: CropConfig = Field(default_factory=CropConfig, description="Small zones watching scene "
+                                    "problems detected again on their own crop (docs/configuration.md).")
     cameras: list[CameraConfig] = Field(default_factory=list)
 
     @field_validator("cameras")

@@ -25,7 +25,8 @@ from worker.control_handler import CameraControls, ZonesApplied
 from worker.feeds import CameraFeed, FrameQueues
 from worker.pipeline import CameraPipeline
 from worker.recorder import CameraRecorder
-from worker.runner import EventSink
+from worker.runner import EventSink, model_size
+from worker.second_look import SecondLook
 from worker.snapshot_writer import EvidenceWriter
 from worker.stages import StageClock
 from worker.verification import CameraChecks, ResultSink
@@ -71,6 +72,7 @@ class Worker:
         self.health_sink = health_sink
         self.cameras = list(config.cameras if cameras is None else cameras)
         self.detector = detector or Detector(config.detector)
+        self.second_look = SecondLook(config.second_look, model_size(self.detector))
         self.stop_event = threading.Event()
         self.queues = FrameQueues(config.scheduler.queue_size)
         self.pipelines: dict[str, CameraPipeline] = {}
@@ -208,7 +210,8 @@ class Worker:
         started = time.perf_counter()
         try:
             with self.stages.measure("inference"):
-                detections = self.detector.detect([frame.image for frame in batch])
+                detections = self.second_look.detect(self.detector.detect, batch,
+                                                     lambda camera_id: self.pipelines[camera_id].zones)
         except Exception:  # a model failure loses this batch, not the worker
             log.exception("inference failed for a batch of %d frames", len(batch))
             return

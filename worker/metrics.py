@@ -73,6 +73,8 @@ class WorkerMetrics(Collector):
             for rule, count in pipeline.rule_failures.items():
                 failures.add_metric([camera, rule], count)
         yield failures
+        yield CounterMetricFamily("streetwatch_second_look_crops", "Zone crops detected again beside their frames "
+                                  "(small zones watching scene problems).", value=self.worker.second_look.crops_run)
         if self.sink is not None:
             events = CounterMetricFamily("streetwatch_events", "Events by how they left the worker.",
                                          labels=["outcome"])

@@ -15,6 +15,7 @@ from detector import Detector
 from streams import Frame, open_source
 from worker.config import CameraConfig, WorkerConfig
 from worker.pipeline import CameraPipeline
+from worker.second_look import SecondLook
 from worker.zone_readings import ZoneReader
 from zones import Event, EventState, ProblemClass
 
@@ -45,6 +46,7 @@ def run_camera(
     close_at_end: bool = False,
     on_frame: Callable[[Frame], None] | None = None,
     zone_readings: ZoneReader | None = None,
+    second_look: SecondLook | None = None,
 ) -> CameraRun:
     run = CameraRun(
         pipeline.camera.id,
@@ -52,7 +54,10 @@ def run_camera(
         uncovered=frozenset(pipeline.uncovered),
     )
     for frame in frames:
-        detections = detector.detect([frame.image])[0]
+        if second_look is not None:
+            detections = second_look.detect(detector.detect, [frame], lambda _camera: pipeline.zones)[0]
+        else:
+            detections = detector.detect([frame.image])[0]
         latest = None
         if zone_readings is not None:
             zone_readings.measure([frame])
@@ -113,5 +118,10 @@ def replay(
     source = open_source(camera.id, camera.source)
     return run_camera(
         source, detector, pipeline, sink, evidence, close_at_end=not camera.source.loop, on_frame=on_frame,
-        zone_readings=zone_readings,
+        zone_readings=zone_readings, second_look=SecondLook(config.second_look, model_size(detector)),
     )
+
+
+def model_size(detector: Detector) -> int:
+    """The input size the whole-frame pass shrinks a frame to (the first model's; Ultralytics' 640 if unset)."""
+    return (detector.models[0].imgsz or 640) if detector.models else 640

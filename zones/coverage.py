@@ -7,14 +7,16 @@ manifests or metadata without running them (the API never loads a model).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from detector.config import DetectorConfig
 from models.registry import ModelInfo
 from zones.classes import CLASS_INFO, EXTRA_CODES, Coverage, ProblemClass, RuleKind, class_coverage
+from zones.readings import SCENE_RULES
+from zones.scene import SceneBaseline
 
 COVERAGE_ZH: dict[Coverage, str] = {Coverage.FULL: "完全", Coverage.PARTIAL: "部分", Coverage.NONE: "未覆盖"}
 
@@ -64,10 +66,72 @@ class ClassCoverage(BaseModel):
     )
 
 
+class ZoneClassState(BaseModel):
+    """How far one zone's evidence for one class is taught: the worker computes it, the wall and the CLI show it.
+
+    `learnt`: a zone classifier trained on `labels` of the centre's labels; `calibrated`: the segmenter has a
+    clear level for every group the class reads, from `frames` clear frames (`sources` says how many came from
+    a calibration, clear labels and the worker's own quiet frames); `uncalibrated`: neither, so only a
+    flood-sized share (SCENE_RULES raw_share) raises it."""
+
+    model_config = ConfigDict(populate_by_name=True, serialize_by_alias=True)
+
+    camera_id: str
+    zone_id: str
+    problem: ProblemClass = Field(alias="class")
+    state: Literal["uncalibrated", "calibrated", "learnt"]
+    frames: int = Field(0, description="Clear frames behind the level (the fewest over the class's groups).")
+    labels: int = Field(0, description="Labels behind the zone classifier.")
+    sources: dict[str, int] = Field(default_factory=dict)
+    levels: dict[str, float | None] = Field(default_factory=dict)
+
+
+STATE_ZH = {"uncalibrated": "未校准", "calibrated": "已校准", "learnt": "已学习"}
+
+
+def zone_class_states(camera_id: str, watched: Mapping[str, Iterable[ProblemClass]], baseline: SceneBaseline,
+                      heads: Mapping[tuple[str, ProblemClass], int], scene: Iterable[ProblemClass],
+                      min_samples: int) -> list[ZoneClassState]:
+    """Per zone and watched class that zone-level evidence can show (`scene` classes, or a trained head)."""
+    shown = set(scene)
+    states = []
+    for zone_id, classes in sorted(watched.items()):
+        for problem in classes:
+            labels = heads.get((zone_id, problem))
+            if problem not in shown and labels is None:
+                continue
+            groups = SCENE_RULES[problem].groups if problem in SCENE_RULES and problem in shown else ()
+            counts = {g: len(baseline.samples(zone_id, g)) for g in groups}
+            frames = min(counts.values()) if counts else 0
+            sources: dict[str, int] = {}
+            for group in groups:
+                for source, n in baseline.sources(zone_id, group).items():
+                    sources[source] = max(sources.get(source, 0), n)
+            state = "learnt" if labels else "calibrated" if groups and frames >= min_samples else "uncalibrated"
+            states.append(ZoneClassState(camera_id=camera_id, zone_id=zone_id, problem=problem, state=state,
+                                         frames=frames, labels=labels or 0, sources=sources,
+                                         levels={g: baseline.level(zone_id, g) for g in groups}))
+    return states
+
+
+def describe_state(state: ZoneClassState | Mapping[str, Any]) -> str:
+    """One zone and class in words, Chinese first: '已校准 calibrated (12 frames)'."""
+    data = state.model_dump(by_alias=True) if isinstance(state, ZoneClassState) else state
+    name = data.get("state", "uncalibrated")
+    words = f"{STATE_ZH.get(name, name)} {name}"
+    if name == "learnt":
+        return f"{words} ({data.get('labels', 0)} labels)"
+    if name == "calibrated":
+        return f"{words} ({data.get('frames', 0)} frames)"
+    return words
+
+
 class CoverageReport(BaseModel):
     models: list[ModelInfo]
     classes: list[ClassCoverage]
     uncovered: list[ProblemClass] = Field(description="Classes no configured model can see: no rule raises them.")
+    zones: list[ZoneClassState] = Field(default_factory=list, description="Per camera, zone and class: uncalibrated, "
+                                        "calibrated (N frames) or learnt (N labels), as the workers report it.")
 
 
 def _codes(problem: ProblemClass) -> dict[str, str]:

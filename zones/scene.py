@@ -125,6 +125,11 @@ def zone_shares(
     return shares
 
 
+# Where a clear sample came from: an operator's "clear now" (the frame and the camera's last minutes), a clear
+# label on a picture, or the worker's own quiet frames once the zone has a level (worker/zone_readings.py).
+SAMPLE_SOURCES = ("calibration", "label", "auto")
+
+
 class BaselineConfig(BaseModel):
     """How a zone's clear level is learned. Defaults suit a few hundred clear frames per zone."""
 
@@ -160,16 +165,32 @@ class SceneBaseline:
     def __init__(self, config: BaselineConfig | None = None) -> None:
         self.config = config or BaselineConfig()
         self._samples: dict[str, dict[str, deque[float]]] = {}
+        # Where each kept sample came from (parallel to `_samples`), so coverage can say "calibrated" or "learnt".
+        self._sources: dict[str, dict[str, deque[str]]] = {}
 
-    def learn(self, shares: Mapping[str, Mapping[str, float]]) -> None:
-        """Add one clear frame's `zone_shares`."""
+    def learn(self, shares: Mapping[str, Mapping[str, float]], source: str = "label") -> None:
+        """Add one clear frame's `zone_shares`; `source` (one of SAMPLE_SOURCES) is kept beside each sample."""
+        if source not in SAMPLE_SOURCES:
+            raise ValueError(f"unknown baseline sample source {source!r}")
         for zone_id, groups in shares.items():
             per_zone = self._samples.setdefault(zone_id, {})
+            tags = self._sources.setdefault(zone_id, {})
             for group, share in groups.items():
                 per_zone.setdefault(group, deque(maxlen=self.config.max_samples)).append(round(float(share), 4))
+                tags.setdefault(group, deque(maxlen=self.config.max_samples)).append(source)
 
     def samples(self, zone_id: str, group: str) -> list[float]:
         return list(self._samples.get(zone_id, {}).get(group, ()))
+
+    def sources(self, zone_id: str, group: str) -> dict[str, int]:
+        """How many of the kept samples each source gave: {"calibration": 12, "label": 3, "auto": 40}."""
+        counts = dict.fromkeys(SAMPLE_SOURCES, 0)
+        for tag in self._sources.get(zone_id, {}).get(group, ()):
+            counts[tag] += 1
+        return counts
+
+    def zones(self) -> list[str]:
+        return sorted(self._samples)
 
     def level(self, zone_id: str, group: str) -> float | None:
         """max(high quantile, median + k x 1.4826 x MAD) of the clear shares; None before `min_samples`."""
@@ -192,12 +213,14 @@ class SceneBaseline:
         """Drop zones whose polygon changed: their old level measured other pixels."""
         for zone_id in zone_ids:
             self._samples.pop(zone_id, None)
+            self._sources.pop(zone_id, None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "version": 1,
             "config": self.config.model_dump(),
             "samples": {z: {g: list(v) for g, v in groups.items()} for z, groups in self._samples.items()},
+            "sources": {z: {g: list(v) for g, v in groups.items()} for z, groups in self._sources.items()},
         }
 
     @classmethod
@@ -210,6 +233,11 @@ class SceneBaseline:
                 baseline._samples.setdefault(zone_id, {})[group] = deque(
                     (float(v) for v in values), maxlen=baseline.config.max_samples
                 )
+                # Files written before sources were kept: their samples all came from clear labels.
+                tags = data.get("sources", {}).get(zone_id, {}).get(group) or ["label"] * len(values)
+                if len(tags) != len(values) or not set(tags) <= set(SAMPLE_SOURCES):
+                    raise ValueError(f"scene baseline {zone_id}/{group}: sources do not match the samples")
+                baseline._sources.setdefault(zone_id, {})[group] = deque(tags, maxlen=baseline.config.max_samples)
         return baseline
 
     def to_json(self) -> str:

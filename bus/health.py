@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -26,10 +27,15 @@ class HealthPublisher:
         self.worker_name = worker_name
         self.client = client or redis_client(bus.redis_url)
         self._failing = False
+        # Per camera, its zones' coverage (uncalibrated, calibrated N frames, learnt N labels): the camera wall
+        # and `streetwatch models` read it from here; set by whoever wires the worker's zone readings.
+        self.coverage: Callable[[str], list[dict[str, Any]]] | None = None
 
     def __call__(self, reports: list[dict[str, Any]]) -> None:
         if not reports:
             return
+        if self.coverage is not None:
+            reports = [{**r, "coverage": self.coverage(r["camera_id"])} for r in reports]
         mapping = {r["camera_id"]: json.dumps({**r, "worker": self.worker_name}) for r in reports}
         try:
             self.client.hset(self.key, mapping=mapping)

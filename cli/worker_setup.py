@@ -8,6 +8,7 @@ import socket
 from pathlib import Path
 
 from bus import HealthPublisher, SnapshotStore, SpoolingPublisher, redis_client
+from bus.calibration import CalibrationListener
 from bus.control import ControlListener, publish_result
 from bus.labels import LabelListener
 from settings import AppConfig
@@ -37,8 +38,8 @@ def connected_worker(settings: AppConfig, cameras: list[CameraConfig], sink: Spo
     def answer(result) -> None:  # type: ignore[no-untyped-def]
         publish_result(control, settings.bus, result)
 
-    worker = Worker(settings, sink, SnapshotStore(settings.media_dir), cameras=cameras,
-                    health_sink=HealthPublisher(settings.bus, worker_name=name or socket.gethostname()),
+    health = HealthPublisher(settings.bus, worker_name=name or socket.gethostname())
+    worker = Worker(settings, sink, SnapshotStore(settings.media_dir), cameras=cameras, health_sink=health,
                     verify_sink=answer, recording_dir=recordings_dir(settings))
     worker.whatif = WhatIfRunner(settings, recordings_dir(settings), Path(settings.media_dir),
                                  frozenset(worker.detector.labels), answer)
@@ -52,5 +53,7 @@ def connected_worker(settings: AppConfig, cameras: list[CameraConfig], sink: Spo
     learner = LabelLearner(worker.zone_readings, Path(settings.media_dir), heads_dir(settings),
                            {camera.id for camera in cameras}, settings.classifiers.retrain, control, settings.bus)
     learner.load()
+    health.coverage = worker.zone_readings.coverage
     LabelListener(settings.bus, learner, worker.stop_event).start()
+    CalibrationListener(settings.bus, learner.calibrate, worker.stop_event).start()
     return worker

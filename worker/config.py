@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from detector import DetectorConfig, TrackerConfig
 from detector.crops import CropConfig
 from streams import SourceConfig
+from worker.calibration import CalibrationConfig
 from worker.recorder import RecordingConfig
 from worker.zone_readings import ClassifierConfig, SceneReadingConfig
 from zones import RulesConfig, ZoneConfig
@@ -87,6 +88,8 @@ class WorkerConfig(BaseModel):
     recording: RecordingConfig = Field(default_factory=RecordingConfig)
     scene: SceneReadingConfig = Field(default_factory=SceneReadingConfig)
     classifiers: ClassifierConfig = Field(default_factory=ClassifierConfig)
+    calibration: CalibrationConfig = Field(default_factory=CalibrationConfig, description="Zones' clear levels: "
+                                           "'clear now' from the zone editor, then quiet frames by themselves.")
     second_look: CropConfig = Field(default_factory=CropConfig, description="Small zones watching scene "
                                     "problems detected again on their own crop (docs/configuration.md).")
     cameras: list[CameraConfig] = Field(default_factory=list)

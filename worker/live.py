@@ -65,7 +65,7 @@ class Worker:
         self.metrics: WorkerMetrics | None = None  # set by whoever serves them
         self.recording_dir = recording_dir if config.recording.minutes > 0 else None
         self.recorders: dict[str, CameraRecorder] = {}
-        self.zone_readings = ZoneReader(config.scene, config.classifiers)
+        self.zone_readings = ZoneReader(config.scene, config.classifiers, config.calibration)
         self.sink = sink
         self.snapshots = evidence
         self.writer = EvidenceWriter(evidence, sink)  # pictures off the inference thread; events after them
@@ -226,6 +226,7 @@ class Worker:
                 pipeline = self.pipelines[frame.camera_id]
                 events = pipeline.cover(self.zone_readings.classes_for(frame.camera_id))
                 events += pipeline.process(frame, found, self.zone_readings.latest(frame.camera_id))
+                self.zone_readings.observe(frame.camera_id, events)  # open episodes keep a zone from learning
                 self.frames_processed[frame.camera_id] += 1
                 recorder = self.recorders.get(frame.camera_id)
                 if recorder is not None:

@@ -7,15 +7,15 @@ from __future__ import annotations
 import logging
 import shutil
 import uuid
-from collections.abc import Callable
-from datetime import datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import redis
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import sessionmaker
 
-from api.orm import CaseRow, LabelRow, utcnow
+from api.orm import OPEN_STATUSES, CaseRow, LabelRow, utcnow
 from bus import BusConfig
 from bus.labels import LabelMessage, labels_stream, publish_label
 from bus.snapshots import clean_of
@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 
 Clock = Callable[[], datetime]
 DISMISSALS_THAT_MEAN_CLEAR = ("false_detection", "allowed")
+PROBLEM_LABEL_QUIET = timedelta(minutes=30)  # a zone labelled as showing a problem is not calibrated this soon
 
 
 class LabelStore:
@@ -114,3 +115,23 @@ class LabelStore:
             counts.setdefault(f"{zone_id}/{problem}", {"problem": 0, "clear": 0})["problem" if positive else "clear"] \
                 = int(count)
         return counts
+
+    def calibration_blocker(self, camera_id: str, zone_id: str, problems: Iterable[str]) -> str | None:
+        """Why the zone cannot be calibrated as clear now (zh-CN / English), or None: an open case of one of its
+        scene classes, or a problem label on it within PROBLEM_LABEL_QUIET."""
+        problems = sorted(set(problems))
+        since = self.clock() - PROBLEM_LABEL_QUIET
+        with self.sessions() as session:
+            case_id = session.scalar(select(CaseRow.id).where(
+                CaseRow.camera_id == camera_id, CaseRow.zone_id == zone_id, CaseRow.problem.in_(problems),
+                CaseRow.status.in_(OPEN_STATUSES)).order_by(CaseRow.id).limit(1))
+            label_id = session.scalar(select(LabelRow.id).where(
+                LabelRow.camera_id == camera_id, LabelRow.zone_id == zone_id, LabelRow.problem.in_(problems),
+                LabelRow.positive.is_(True), LabelRow.at >= since).limit(1))
+        if case_id is not None:
+            return f"区域有未结案的案件 {case_id} / the zone has an open case ({case_id}): close it first"
+        if label_id is not None:
+            minutes = int(PROBLEM_LABEL_QUIET.total_seconds() // 60)
+            return (f"区域在{minutes}分钟内被标注为有问题 / the zone was labelled as showing a problem in the last "
+                    f"{minutes} minutes")
+        return None

@@ -22,8 +22,10 @@ from detector import Detector
 from evaluation.images import ImageSetRun, run_image_set
 from evaluation.scoring import ClipInput, spans_from_events
 from evaluation.truth import TruthClip, TruthFile, expected_delay_s
+from streams import open_source
 from worker import CameraConfig, WorkerConfig, replay
 from zones import Event, ProblemClass
+from zones.scene import SceneBaseline, zone_shares
 
 
 @dataclass
@@ -65,6 +67,24 @@ def _expected_frames(path: str, fps: float) -> int | None:
     return math.ceil(duration / av.time_base * fps) if duration else None
 
 
+def calibration_baseline(clip: TruthClip, config: WorkerConfig, camera: CameraConfig) -> SceneBaseline | None:
+    """The clear levels an operator's "clear now" over the clip's `calibrate` spans would give: every analysed
+    frame in them segmented and learnt for every zone, before the replay. None without spans or segmenter."""
+    if not clip.calibrate or not config.scene.enabled:
+        return None
+    from detector.scene import SceneSegmenter  # loaded only for truth files that calibrate
+
+    segmenter = SceneSegmenter(config.scene.segmenter)
+    baseline = SceneBaseline()
+    last = max(end for _start, end in clip.calibrate)
+    for frame in open_source(camera.id, camera.source):
+        if frame.ts_s > last:
+            break
+        if clip.in_calibration(frame.ts_s):
+            baseline.learn(zone_shares(segmenter.segment([frame.image])[0], camera.zones), "calibration")
+    return baseline
+
+
 def run_clips(
     truth: TruthFile,
     detector: Detector | None = None,
@@ -88,7 +108,8 @@ def run_clips(
                                      total=_expected_frames(clip.video, clip.analysis_fps))
             started = time.monotonic()
             run = replay(config, camera, lambda _events: None, evidence, detector,
-                         on_frame=lambda _frame, task=task: progress.advance(task))
+                         on_frame=lambda _frame, task=task: progress.advance(task),
+                         baseline=calibration_baseline(clip, config, camera))
             wall = time.monotonic() - started
             progress.update(task, total=run.frames, completed=run.frames)
             duration = (run.last_ts_s or 0.0) + 1.0 / clip.analysis_fps if run.frames else 0.0

@@ -23,6 +23,7 @@ from worker import CameraConfig, WorkerConfig
 from worker.zone_readings import SceneReadingConfig
 from zones import ProblemClass, ZoneConfig
 from zones.config import parse_problem_class
+from zones.readings import SCENE_RULES
 
 _CAMERA_ID_CHARS = re.compile(r"[^A-Za-z0-9_.-]+")
 
@@ -94,11 +95,23 @@ class TruthClip(BaseModel):
     )
     zones: list[ZoneConfig] = Field(min_length=1)
     truth: list[TruthEpisode] = Field(default_factory=list)
+    calibrate: list[tuple[float, float]] = Field(
+        default_factory=list, max_length=100, description="Spans [t0, t1] of clip time known clear: their frames "
+        "are learnt as every zone's clear level before the replay, as an operator's 'clear now' would; they are "
+        "still scored (a false alert there counts) and may not overlap a labelled episode of a scene class.")
 
     @field_validator("rules", mode="before")
     @classmethod
     def _rules_for_known_classes(cls, value: object) -> object:
         return _rule_classes(value)
+
+    @field_validator("calibrate")
+    @classmethod
+    def _spans_in_order(cls, spans: list[tuple[float, float]]) -> list[tuple[float, float]]:
+        for i, (start, end) in enumerate(spans):
+            if not 0 <= start < end:
+                raise ValueError(f"calibrate[{i}]: a span is [t0, t1] with 0 <= t0 < t1, got [{start}, {end}]")
+        return spans
 
     @field_validator("video")
     @classmethod
@@ -121,7 +134,15 @@ class TruthClip(BaseModel):
             if episode.problem not in zone.classes:
                 raise ValueError(f"truth[{i}]: zone {zone.id!r} does not watch {episode.problem.value}; "
                                  f"it watches {', '.join(c.value for c in zone.classes)}")
+            for j, (start, end) in enumerate(self.calibrate):
+                if episode.problem in SCENE_RULES and start < (episode.end_s if episode.end_s is not None
+                                                               else float("inf")) and episode.start_s < end:
+                    raise ValueError(f"calibrate[{j}]: [{start}, {end}] overlaps truth[{i}] "
+                                     f"({episode.problem.value}): a span learnt as clear must be clear")
         return self
+
+    def in_calibration(self, ts_s: float) -> bool:
+        return any(start <= ts_s <= end for start, end in self.calibrate)
 
     @property
     def name(self) -> str:

@@ -18,6 +18,7 @@ from worker.pipeline import CameraPipeline
 from worker.second_look import SecondLook
 from worker.zone_readings import ZoneReader
 from zones import Event, EventState, ProblemClass
+from zones.scene import SceneBaseline
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +64,8 @@ def run_camera(
             zone_readings.measure([frame])
             latest = zone_readings.latest(frame.camera_id)
         events = pipeline.process(frame, detections, latest)
+        if zone_readings is not None:
+            zone_readings.observe(frame.camera_id, events)  # as a live worker: open episodes are never learnt
         run.frames += 1
         run.last_ts_s = frame.ts_s
         if events:
@@ -108,11 +111,13 @@ def replay(
     evidence: SnapshotStore | None = None,
     detector: Detector | None = None,
     on_frame: Callable[[Frame], None] | None = None,
+    baseline: SceneBaseline | None = None,
 ) -> CameraRun:
-    """One clip through the whole pipeline as fast as the machine allows; open episodes end with the clip."""
+    """One clip through the whole pipeline as fast as the machine allows; open episodes end with the clip.
+    `baseline`: clear levels the camera starts with (an evaluation's calibrated spans)."""
     detector = detector or Detector(config.detector)
-    zone_readings = ZoneReader(config.scene, config.classifiers)
-    zone_readings.set_zones(camera.id, camera.zones)
+    zone_readings = ZoneReader(config.scene, config.classifiers, config.calibration)
+    zone_readings.set_zones(camera.id, camera.zones, baseline)
     pipeline = CameraPipeline(camera, config.rules, config.tracker, detector.labels,
                               zone_level=zone_readings.classes_for(camera.id))
     source = open_source(camera.id, camera.source)

@@ -107,7 +107,7 @@ class QuietWatch:
             if event.problem not in SCENE_RULES:
                 continue
             key = (event.zone_id, event.problem)
-            if event.state is EventState.END:
+            if event.state == EventState.END:
                 self.open.discard(key)
             else:
                 self.open.add(key)

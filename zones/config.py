@@ -73,6 +73,12 @@ class StationaryRuleConfig(TrackedRuleParams):
     exclude_ridden: bool = Field(
         True, description="Ignore a two-wheeler with a person on it (waiting at a light is not parking)."
     )
+    ridden_memory_s: float = Field(
+        60.0, gt=0,
+        description="With `exclude_ridden`: a two-wheeler seen ridden (a person over it or moving with it) stays "
+        "ridden this many seconds of frame time after it was last seen so, since a pole or a missed box hides "
+        "the rider on some frames; a bike its rider left starts to dwell only once they have been away this long.",
+    )
     min_peak_confidence: float = Field(
         0.4, ge=0.0, le=1.0,
         description="Best score an object must reach while it dwells before it counts as parked: min_confidence "

@@ -74,18 +74,24 @@ def centre_shift(reference: np.ndarray, box: np.ndarray) -> float:
 
 
 def ridden_mask(vehicles: np.ndarray, people: np.ndarray) -> np.ndarray:
-    """Which two-wheelers have a person on them: someone whose box stands over the vehicle's box,
-    centred on it horizontally, head above its top and legs reaching into its lower half."""
+    """Which two-wheelers have a person on them on this frame: someone over the vehicle's box (centred on it,
+    or half the narrower box's width over it) with the head above its top and the legs in its lower half.
+
+    A rider's box is often cut (legs hidden by the bike or a car, a pole across it), so a box that rises
+    clearly above the vehicle and just reaches into its top also counts. Feet above the vehicle's top are
+    someone behind it. One frame is not enough either way: `zones.riders.RiderMemory` remembers."""
     if len(vehicles) == 0 or len(people) == 0:
         return np.zeros(len(vehicles), dtype=bool)
     v = vehicles[:, None, :]
     p = people[None, :, :]
     centre_x = (p[..., 0] + p[..., 2]) / 2
     height = v[..., 3] - v[..., 1]
-    over = (centre_x >= v[..., 0]) & (centre_x <= v[..., 2])
-    head_above = p[..., 1] < v[..., 1] + 0.25 * height
-    legs_in = p[..., 3] > v[..., 1] + 0.5 * height
-    return np.any(over & head_above & legs_in, axis=1)
+    overlap_x = np.minimum(v[..., 2], p[..., 2]) - np.maximum(v[..., 0], p[..., 0])
+    narrower = np.minimum(v[..., 2] - v[..., 0], p[..., 2] - p[..., 0])
+    over = ((centre_x >= v[..., 0]) & (centre_x <= v[..., 2])) | (overlap_x >= 0.5 * narrower)
+    whole = (p[..., 1] < v[..., 1] + 0.25 * height) & (p[..., 3] > v[..., 1] + 0.5 * height)
+    cut = (p[..., 1] < v[..., 1] - 0.1 * height) & (p[..., 3] > v[..., 1] + 0.05 * height)
+    return np.any(over & (whole | cut), axis=1)
 
 
 def union_box(boxes: list[np.ndarray]) -> np.ndarray:

@@ -20,8 +20,9 @@ import numpy as np
 from detector import Detections
 from zones.classes import CLASS_INFO, ProblemClass, RuleKind
 from zones.config import RuleParams, StationaryRuleConfig, ZoneConfig
-from zones.geometry import centre_shift, ridden_mask
+from zones.geometry import centre_shift
 from zones.readings import ZoneReading, zone_reasons
+from zones.riders import RiderMemory
 
 
 @dataclass
@@ -53,6 +54,7 @@ class ZoneCheck:
     last_ts_s: float | None = None
     reasons: tuple[str, ...] = ()
     _anchors: dict[int, np.ndarray] = field(default_factory=dict)  # track id -> box when first seen; bounded
+    _riders: RiderMemory | None = None  # the parking rule's own rider memory, over the check's frames
 
     @property
     def done(self) -> bool:
@@ -67,7 +69,7 @@ class ZoneCheck:
         self.seen += 1
         self.first_ts_s = ts_s if self.first_ts_s is None else self.first_ts_s
         self.last_ts_s = ts_s
-        candidates = np.flatnonzero(self._subjects(detections, boxes) & in_zone)
+        candidates = np.flatnonzero(self._subjects(detections, boxes, ts_s) & in_zone)
         positive = [i for i in candidates if self._counts(detections, boxes, int(i))]
         fresh = reading is not None and reading.at_s >= self.first_ts_s
         reasons = zone_reasons(self.problem, reading) if fresh else []
@@ -86,17 +88,19 @@ class ZoneCheck:
         return CheckResult(self.seen, self.positives, self.seen > 0 and share >= self.present_share,
                            self.best_box, self.first_ts_s, self.last_ts_s, self.reasons)
 
-    def _subjects(self, detections: Detections, boxes: np.ndarray) -> np.ndarray:
+    def _subjects(self, detections: Detections, boxes: np.ndarray, ts_s: float) -> np.ndarray:
         if not len(detections):
             return np.zeros(0, dtype=bool)
         areas = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
         labelled = np.fromiter((label in self.labels for label in detections.labels), bool, len(detections))
         mask = labelled & (areas >= self.params.min_area) & (detections.confidence >= self.params.min_confidence)
         if isinstance(self.params, StationaryRuleConfig) and self.params.exclude_ridden:
+            # The rule's decision, not a per-frame one: a rider hidden on some frames is still riding.
             helpers = CLASS_INFO[self.problem].evidence.helpers
             riders = np.fromiter((label in helpers for label in detections.labels), bool, len(detections))
-            if riders.any():
-                mask &= ~ridden_mask(boxes, boxes[riders])
+            if self._riders is None:
+                self._riders = RiderMemory(self.params.ridden_memory_s)
+            mask &= ~self._riders.update(ts_s, boxes, detections.tracker_id, labelled, riders)
         return mask
 
     def _counts(self, detections: Detections, boxes: np.ndarray, i: int) -> bool:

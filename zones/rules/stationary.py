@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from detector import Detections
-from zones.config import StationaryRuleConfig
+from zones.classes import ProblemClass
+from zones.config import RuleParams, StationaryRuleConfig, ZoneConfig
 from zones.context import FrameContext
 from zones.event import Event, EventState
-from zones.geometry import overlap_of_smaller, ridden_mask
+from zones.geometry import overlap_of_smaller
+from zones.riders import RiderMemory
 from zones.rules.base import Episode
-from zones.rules.stillness import Key, StillObjectRule
+from zones.rules.stillness import DEFAULT_LOST_S, Key, StillObjectRule
 
 _DUPLICATE_OVERLAP = 0.7  # a box mostly inside an open episode's box is that object again
 
@@ -19,11 +23,21 @@ class StationaryDwellRule(StillObjectRule):
     """Raises `start` when a tracked object stays still in a watched zone for `dwell_s`, `update`
     every `update_every_s` while it stays, and `end` once gone for `clear_s` or once it drives off.
 
-    Two-wheelers with a rider are skipped.
+    Two-wheelers with a rider are skipped, and stay skipped for `ridden_memory_s` after the rider was last
+    seen (`zones.riders.RiderMemory`): frames where the rider is hidden or missed never count toward a dwell,
+    which starts afresh once the rider has been away that long.
     """
 
     params: dict[str, StationaryRuleConfig]  # type: ignore[assignment]
     _episodes: dict[Key, Episode]
+
+    def __init__(
+        self, camera_id: str, problem: ProblemClass, labels: frozenset[str], zones: Sequence[ZoneConfig],
+        params: RuleParams, lost_s: float = DEFAULT_LOST_S,
+    ) -> None:
+        super().__init__(camera_id, problem, labels, zones, params, lost_s=lost_s)
+        memory_s = params.ridden_memory_s if isinstance(params, StationaryRuleConfig) else 0.0
+        self.riders = RiderMemory(memory_s) if self.helper_labels and memory_s > 0 else None
 
     def update(self, ctx: FrameContext) -> list[Event]:
         """Feed one analysed frame; `ctx.inside[i, j]` says detection i stands in zone `ctx.zone_ids[j]`."""
@@ -31,7 +45,7 @@ class StationaryDwellRule(StillObjectRule):
         ts_s, detections, boxes, inside = ctx.ts_s, ctx.detections, ctx.boxes, ctx.inside
         self.frames_resume(ts_s, keep=set(self._episodes))
         present = set(detections.tracker_id.tolist())
-        ridden = self._ridden(detections, boxes)
+        ridden = self._ridden(ctx)
         seen: set[Key] = set()
         for j, zone_id in self.watched(ctx.zone_ids):
             exclude = ridden if self.params[zone_id].exclude_ridden else None
@@ -41,10 +55,20 @@ class StationaryDwellRule(StillObjectRule):
         events.extend(self._expire(ts_s, seen))
         return events
 
-    def _ridden(self, detections: Detections, boxes: np.ndarray) -> np.ndarray:
-        if not self.helper_labels:
+    def _ridden(self, ctx: FrameContext) -> np.ndarray:
+        """Ridden now or lately, over all of the frame's two-wheelers (one may ride in from outside a zone).
+        A ridden one's stillness is forgotten, so its dwell starts only once it is no longer ridden."""
+        detections = ctx.detections
+        if self.riders is None:
             return np.zeros(len(detections), dtype=bool)
-        return ridden_mask(boxes, boxes[self.helpers(detections)])
+        vehicles = np.fromiter((label in self.labels for label in detections.labels), bool, len(detections))
+        ridden = self.riders.update(ctx.ts_s, ctx.boxes, detections.tracker_id, vehicles, self.helpers(detections))
+        for track in detections.tracker_id[ridden]:
+            for zone_id, params in self.params.items():
+                key = (int(track), zone_id)
+                if params.exclude_ridden and key not in self._episodes:
+                    self.still.states.pop(key, None)
+        return ridden
 
     def _observe(
         self, key: Key, ts_s: float, box: np.ndarray, detections: Detections, i: int, present: set[int]
@@ -79,6 +103,11 @@ class StationaryDwellRule(StillObjectRule):
             for other, episode in self._episodes.items()
             if other != key
         )
+
+    def close(self, ts_s: float) -> list[Event]:
+        if self.riders is not None:
+            self.riders.clear()
+        return super().close(ts_s)
 
     def _expire(self, ts_s: float, seen: set[Key]) -> list[Event]:
         events = []

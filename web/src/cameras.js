@@ -1,6 +1,7 @@
 // 摄像头: every camera's state and why, its latest picture and counters, refreshed every few seconds.
 
 import { get } from './api.js';
+import { coverageList } from './coverage.js';
 import { clear, h, localUrl, message } from './dom.js';
 import { fmtAge, label, t } from './i18n.js';
 
@@ -52,6 +53,7 @@ function card(camera, previous) {
       counter('cameras.last_frame', lastFrame),
       counter('cameras.resolution', camera.width ? `${camera.width}×${camera.height}` : null),
       counter('cameras.worker', camera.worker)),
+    coverageList(camera),
     h('footer', {}, h('span', {}, camera.camera_id),
       h('a', { class: 'zone-link', href: `#/cameras/${encodeURIComponent(camera.camera_id)}/zones` },
         t('cameras.edit_zones'))));

@@ -120,6 +120,12 @@ const zh = {
   'labels.no_picture': '无画面', 'labels.unsent': '尚未发给工作节点', 'labels.source.operator': '人工标注', 'labels.source.case_confirmed': '确认案件',
   'labels.source.case_dismissed': '驳回案件', 'labels.case_title': '用此画面标注', 'labels.case_explain': '这张原始画面（不含框线）上，本区域是否有“{cls}”？标注用于训练区域分类器。',
   'labels.case_done': '已标注 #{id}：{verdict}',
+  'coverage.title': '分割基准', 'coverage.state.uncalibrated': '未校准', 'coverage.state.calibrated': '已校准（{n} 帧）',
+  'coverage.state.learnt': '已学习（{n} 个标注）', 'coverage.none': '尚无工作节点上报', 'coverage.auto': '其中 {n} 帧为自动学习',
+  'coverage.calibrate': '此区域现在无问题（校准）',
+  'coverage.explain': '确认此刻画面中本区域没有积水、垃圾或摊点：工作节点用实时画面和最近几分钟的画面学习本区域的无问题基准，之后在安静时段自动跟随昼夜变化。',
+  'coverage.calibrating': '正在校准（等待下一帧）…', 'coverage.done': '已校准：用了 {n} 帧（其中最近 {recent} 帧）',
+  'coverage.refused': '未校准：{msg}',
 };
 
 const en = {
@@ -259,6 +265,12 @@ const en = {
   'labels.case_title': 'Label this picture',
   'labels.case_explain': 'Does the zone show "{cls}" on this picture (as the camera saw it, without our boxes)? The label teaches the zone classifier.',
   'labels.case_done': 'Label #{id} saved: {verdict}',
+  'coverage.title': 'Clear level', 'coverage.state.uncalibrated': 'uncalibrated', 'coverage.state.calibrated': 'calibrated ({n} frames)',
+  'coverage.state.learnt': 'learnt ({n} labels)', 'coverage.none': 'no worker has reported yet', 'coverage.auto': '{n} of them learnt by itself',
+  'coverage.calibrate': 'This zone is clear now (calibrate)',
+  'coverage.explain': 'Confirm the zone shows no water, garbage or stall right now: the worker learns its clear level from the live frame and the last minutes, then follows day and night by itself over quiet hours.',
+  'coverage.calibrating': 'Calibrating (waiting for the next frame)…', 'coverage.done': 'Calibrated from {n} frames ({recent} of them from the last minutes)',
+  'coverage.refused': 'Not calibrated: {msg}',
 };
 
 export const DICTIONARIES = { zh, en };

@@ -3,6 +3,7 @@
 // the case view, on the case's own picture. Dispatchers, operators and admins label; everyone sees the counts.
 
 import { session } from './api.js';
+import { calibratePanel } from './coverage.js';
 import { age, clear, h, message, picture } from './dom.js';
 import { label, t } from './i18n.js';
 import * as zoneapi from './zoneapi.js';
@@ -55,7 +56,7 @@ function labelItem(item, names) {
  * The zone editor's panel for a saved zone: per watched class the counts so far and, for labellers, two buttons
  * that label the camera's current view; the last few labels with their pictures. names(cls) → the class's name.
  */
-export function zoneLabelPanel({ cameraId, zone, canLabel, names }) {
+export function zoneLabelPanel({ cameraId, zone, canLabel, names, canCalibrate = false }) {
   const watched = zone.classes && zone.classes.length ? zone.classes : KIND_CLASSES[zone.kind] || [];
   const status = h('p', { class: 'labels-status', id: 'labels-status', role: 'status' });
   const recent = h('ul', { class: 'label-recent', id: 'labels-recent' });
@@ -103,12 +104,14 @@ export function zoneLabelPanel({ cameraId, zone, canLabel, names }) {
     if (!page.labels.length) recent.append(h('li', { class: 'notice' }, t('labels.none')));
   }
   load();
+  const coverage = calibratePanel({ cameraId, zoneId: zone.id, canCalibrate, names,
+    onStatus: (text, state) => say(status, text, state) });
 
   const element = h('section', { class: 'panel labels', id: 'labels', dataset: { zoneId: zone.id } },
     h('h2', {}, t('labels.title'), ' · ', zone.name || zone.id),
     h('p', { class: 'notice' }, t(canLabel ? 'labels.explain' : 'labels.explain_view')),
-    table, status, h('h3', {}, t('labels.recent')), recent);
-  return { element, stop: () => { stopped = true; } };
+    table, coverage.element, status, h('h3', {}, t('labels.recent')), recent);
+  return { element, stop: () => { stopped = true; coverage.stop(); } };
 }
 
 /** The case view's "label this picture": the case's clean picture, for its camera, zone and class. The case view

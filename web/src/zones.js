@@ -192,7 +192,8 @@ export function mount(root, route) {
       [formBox, versionsBox, labelsBox].forEach(clear);
       if (labels) labels.stop();
       form = null;
-      labels = current && current.saved ? zoneLabelPanel({ cameraId, zone: current.saved, canLabel, names }) : null;
+      labels = current && current.saved ? zoneLabelPanel({ cameraId, zone: current.saved, canLabel, names,
+        canCalibrate: canEdit }) : null;
       if (labels) labelsBox.append(labels.element);
       if (current) {
         form = zoneForm({ key: current.key, zone: current.zone, state: stateOf(current) },

@@ -18,7 +18,14 @@ from models.precision import describe_precision
 from settings import DEMO_CONFIG
 from worker.zone_readings import scene_details
 from zones.classes import Coverage
-from zones.coverage import COVERAGE_ZH, ClassCoverage, CoverageReport, coverage_for_config
+from zones.coverage import (
+    COVERAGE_ZH,
+    ClassCoverage,
+    CoverageReport,
+    ZoneClassState,
+    coverage_for_config,
+    describe_state,
+)
 
 models_app = typer.Typer(
     add_completion=False,
@@ -41,6 +48,7 @@ def models_command(
     settings = load_or_exit(config)
     report = coverage_for_config(settings.detector, load=True, scene=scene_details(settings.scene),
                                  heads=_heads(settings))
+    report.zones = _zone_states(settings)
     configured = settings.detector.precision
     for model in report.models:
         if not model.error:
@@ -61,6 +69,28 @@ def _heads(settings):  # type: ignore[no-untyped-def]
         return read_heads(redis_client(settings.bus.redis_url, socket_timeout=2), settings.bus)
     except (redis.RedisError, OSError):
         return []
+
+
+def _zone_states(settings):  # type: ignore[no-untyped-def]
+    """Per camera, zone and class, the clear level's state as the workers report it with camera health."""
+    import redis
+
+    from bus import redis_client
+    from bus.health import read_camera_health
+
+    try:
+        reports = read_camera_health(redis_client(settings.bus.redis_url, socket_timeout=2), settings.bus,
+                                     float("inf"))
+    except (redis.RedisError, OSError):
+        return []
+    states = []
+    for report in reports:
+        for entry in report.get("coverage") or []:
+            try:
+                states.append(ZoneClassState.model_validate({**entry, "camera_id": report["camera_id"]}))
+            except ValueError:
+                continue  # informative, not a contract: an entry from another version is left out
+    return states
 
 
 @models_app.command("rebuild")
@@ -133,6 +163,11 @@ def render(report: CoverageReport) -> str:
         lines += ["", f"未覆盖 not covered: {names} (no rule will raise them)"]
     else:
         lines += ["", "七类全部有模型覆盖 all seven classes have a model behind them"]
+    if report.zones:
+        lines += ["", "区域基准 zone clear levels (as the workers report them)"]
+        lines += [f"  {z.camera_id} / {z.zone_id} / {z.problem.value}: {describe_state(z)}"
+                  + (f", {z.sources['auto']} learnt by itself" if z.sources.get("auto") else "")
+                  for z in report.zones]
     return "\n".join(lines)
 
 

@@ -18,7 +18,7 @@ import pytest
 
 from api.routers import labels as labels_router
 from bus.calibration import CalibrationListener
-from bus.health import health_key
+from bus.health import HealthPublisher, health_key
 from detector.scene import SceneConfig
 from streams import FileSource, Frame, SourceConfig
 from tests.api_fixture import Api
@@ -208,3 +208,18 @@ def test_a_recent_problem_label_is_refused_and_no_worker_is_a_504(routed: Api, f
     assert label.status_code == 201, label.text
     refused = _post(routed)
     assert refused.status_code == 409 and "labelled as showing a problem" in refused.json()["detail"]
+
+
+def test_streetwatch_models_lists_each_zones_state_from_camera_health(redis_bus, frames: list[Frame]) -> None:  # type: ignore[no-untyped-def]
+    from cli.models_command import _zone_states, render
+    from settings import AppConfig
+    from zones.coverage import report_for_models
+
+    reader = _reader(auto_learn=False)
+    _calibrate_at(reader, frames, 8)
+    publisher = HealthPublisher(redis_bus, worker_name="w1")
+    publisher.coverage = reader.coverage
+    publisher([{"camera_id": "cam-road", "state": "online", "reported_at": time.time()}])
+    report = report_for_models([])
+    report.zones = _zone_states(AppConfig(bus=redis_bus))
+    assert "  cam-road / road / standing_water: 已校准 calibrated (9 frames)" in render(report).splitlines()

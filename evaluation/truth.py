@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from detector import DetectorConfig, TrackerConfig
+from detector.crops import CropConfig
 from evaluation.images import TruthImageSet
 from evaluation.scoring import Span
 from settings import ConfigError, apply_env_overrides, format_errors, read_document
@@ -172,6 +173,7 @@ class TruthFile(BaseModel):
     tracker: TrackerConfig = Field(default_factory=TrackerConfig)
     rules: RuleOverrides = Field(default_factory=dict, description="Per-class overrides of the default rules.")
     scene: SceneReadingConfig = Field(default_factory=SceneReadingConfig)
+    second_look: CropConfig = Field(default_factory=CropConfig, description="Small zones' crops, as on a worker.")
     clips: list[TruthClip] = Field(default_factory=list)
     images: list[TruthImageSet] = Field(default_factory=list)
 
@@ -197,7 +199,7 @@ class TruthFile(BaseModel):
         for problem, params in (clip.rules.items() if clip else ()):
             rules[problem.value] = {**rules.get(problem.value, {}), **params}
         return WorkerConfig(detector=self.detector, tracker=self.tracker, rules=rules, scene=self.scene,
-                            cameras=[clip.camera()] if clip else [])
+                            second_look=self.second_look, cameras=[clip.camera()] if clip else [])
 
 
 def load_truth(path: Path | str) -> TruthFile:

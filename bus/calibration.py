@@ -16,6 +16,7 @@ import redis
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bus.streams import BusConfig, redis_client
+from bus.tail import StreamTail
 
 log = logging.getLogger(__name__)
 
@@ -82,40 +83,18 @@ def wait_answer(client: redis.Redis, bus: BusConfig, request_id: str, wait_s: fl
     return None
 
 
-class CalibrationListener(threading.Thread):
+class CalibrationListener(StreamTail):
     """A worker's ear on the calibration stream, from its end; Redis trouble is retried with backoff."""
 
     def __init__(self, bus: BusConfig, handler: Callable[[CalibrateRequest], CalibrateAnswer | None],
                  stop: threading.Event, client: redis.Redis | None = None) -> None:
-        super().__init__(name="calibration-listener", daemon=True)
+        super().__init__("calibration-listener", client or redis_client(bus.redis_url), calibrate_stream(bus), stop,
+                         20)
         self.bus = bus
         self.handler = handler
-        self.stop_event = stop
-        self.client = client or redis_client(bus.redis_url)
-        self.ready = threading.Event()
-        self._last_id: str | None = None
 
-    def run(self) -> None:
-        backoff = 0.5
-        stream = calibrate_stream(self.bus)
-        while not self.stop_event.is_set():
-            try:
-                if self._last_id is None:  # pin the start now, so nothing sent after start-up is missed
-                    last = self.client.xinfo_stream(stream)["last-generated-id"] if self.client.exists(stream) \
-                        else b"0-0"
-                    self._last_id = last.decode() if isinstance(last, bytes) else str(last)
-                self.ready.set()
-                reply = self.client.xread({stream: self._last_id}, count=20, block=1000)
-                backoff = 0.5
-            except redis.RedisError as exc:
-                log.warning("calibration stream: %s; retrying in %.1fs", exc, backoff)
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            for _stream, messages in reply or []:
-                for message_id, fields in messages:
-                    self._last_id = message_id.decode() if isinstance(message_id, bytes) else message_id
-                    self._handle(fields)
+    def handle(self, fields: dict[bytes, bytes]) -> None:
+        self._handle(fields)
 
     def _handle(self, fields: dict[bytes, bytes]) -> None:
         try:

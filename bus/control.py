@@ -16,6 +16,7 @@ import redis
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from bus.streams import BusConfig, redis_client
+from bus.tail import StreamTail
 from zones import ProblemClass
 
 log = logging.getLogger(__name__)
@@ -126,45 +127,22 @@ def publish_result(client: redis.Redis, bus: BusConfig, result: VerifyResult | W
     client.xadd(results_stream(bus), {"message": result.model_dump_json()})  # trimmed by the API once handled
 
 
-class ControlListener(threading.Thread):
+class ControlListener(StreamTail):
     """A worker's ear on the control stream: parses each message and hands it to `handler`.
 
-    Starts at the stream's end ('$'): a request sent while no worker listened is the API's to time
+    Starts at the stream's end: a request sent while no worker listened is the API's to time
     out. Redis trouble is retried with backoff; a bad message is logged and skipped.
     """
 
     def __init__(self, bus: BusConfig, handler: Callable[[AnyControl], object],
                  stop: threading.Event,
                  client: redis.Redis | None = None) -> None:
-        super().__init__(name="control-listener", daemon=True)
+        super().__init__("control-listener", client or redis_client(bus.redis_url), control_stream(bus), stop, 100)
         self.bus = bus
         self.handler = handler
-        self.stop_event = stop
-        self.client = client or redis_client(bus.redis_url)
-        self.ready = threading.Event()
-        self._last_id = "$"
 
-    def run(self) -> None:
-        backoff = 0.5
-        while not self.stop_event.is_set():
-            try:
-                if self._last_id == "$":  # pin the start now, so nothing sent after start-up is missed
-                    info = self.client.xinfo_stream(control_stream(self.bus)) if self.client.exists(
-                        control_stream(self.bus)) else None
-                    last = info["last-generated-id"] if info else b"0-0"
-                    self._last_id = last.decode() if isinstance(last, bytes) else str(last)
-                self.ready.set()
-                reply = self.client.xread({control_stream(self.bus): self._last_id}, count=100, block=1000)
-                backoff = 0.5
-            except redis.RedisError as exc:
-                log.warning("control stream: %s; retrying in %.1fs", exc, backoff)
-                self.stop_event.wait(backoff)
-                backoff = min(backoff * 2, 30.0)
-                continue
-            for _stream, messages in reply or []:
-                for message_id, fields in messages:
-                    self._last_id = message_id.decode() if isinstance(message_id, bytes) else message_id
-                    self._dispatch(fields)
+    def handle(self, fields: dict[bytes, bytes]) -> None:
+        self._dispatch(fields)
 
     def _dispatch(self, fields: dict[bytes, bytes]) -> None:
         raw = fields.get(b"message") or fields.get("message")  # type: ignore[call-overload]

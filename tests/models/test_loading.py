@@ -17,16 +17,12 @@ from detector import Detector, DetectorConfig, DetectorError
 from models.loading import OPENVINO_SUFFIX, ModelLoadError, loadable_path
 from models.registry import SHIPPED_MANIFESTS
 from tests.conftest import ASSETS
+from tests.models.conftest import OPENVINO_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-OPENVINO_DIR = ASSETS / "weights" / "yolo11n-coco-int8-openvino"
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("STREETWATCH_CACHE_DIR", str(cache))
-    return cache
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def _bus_labels(detector: Detector) -> Counter[str]:

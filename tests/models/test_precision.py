@@ -19,16 +19,12 @@ from pydantic import ValidationError
 from detector import Detector, DetectorConfig
 from models.precision import pin_precision, pinned_precision
 from tests.conftest import ASSETS
+from tests.models.conftest import OPENVINO_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
-OPENVINO_DIR = ASSETS / "weights" / "yolo11n-coco-int8-openvino"
 
 
-@pytest.fixture(autouse=True)
-def private_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("STREETWATCH_CACHE_DIR", str(cache))
-    return cache
+pytestmark = pytest.mark.usefixtures("private_cache")
 
 
 def _bus() -> np.ndarray:

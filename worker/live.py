@@ -8,7 +8,6 @@ is reported and retried by its source; nothing a camera does can stop the others
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
@@ -89,8 +88,7 @@ class Worker:
         labels = frozenset(self.detector.labels)
         for camera in self.cameras:
             checks = CameraChecks(camera.id, camera.zones, self.config.rules, labels, self.snapshots,
-                                  self.verify_sink, functools.partial(self.zone_readings.look_now, camera.id)
-                                  ) if self.verify_sink is not None else None
+                                  self.verify_sink, self.zone_readings) if self.verify_sink is not None else None
             self.zone_readings.set_zones(camera.id, camera.zones)
             self.pipelines[camera.id] = CameraPipeline(camera, self.config.rules, self.config.tracker, labels, checks,
                                                        self.zone_readings.classes_for(camera.id), self.stages)

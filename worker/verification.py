@@ -6,6 +6,7 @@ import logging
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -18,6 +19,9 @@ from zones import CLASS_INFO, RulesConfig, ZoneConfig
 from zones.readings import ZoneReading
 from zones.verification import ZoneCheck
 
+if TYPE_CHECKING:
+    from worker.zone_readings import ZoneReader
+
 log = logging.getLogger(__name__)
 
 ResultSink = Callable[[VerifyResult], None]
@@ -27,19 +31,20 @@ MAX_OPEN_CHECKS = 50  # per camera; more requests than that are answered "unavai
 class CameraChecks:
     """One camera's open checks. `submit` may be called from any thread; `update` from the inference thread.
 
-    `look_now` asks the camera's zone readings for a fresh measurement at the next frame, so that a check of a
-    class the segmenter or a zone classifier shows does not wait for their low rate.
+    `reader` (the worker's zone readings) is asked for a fresh measurement when a check of a class the segmenter
+    or a zone classifier shows opens, so that the check need not wait for their low rate; that check counts
+    frames from its first fresh reading on.
     """
 
     def __init__(self, camera_id: str, zones: Sequence[ZoneConfig], rules: RulesConfig, labels: frozenset[str],
-                 evidence: SnapshotStore | None, sink: ResultSink, look_now: Callable[[], None] | None = None) -> None:
+                 evidence: SnapshotStore | None, sink: ResultSink, reader: ZoneReader | None = None) -> None:
         self.camera_id = camera_id
         self.zones = {z.id: z for z in zones}
         self.rules = rules
         self.labels = labels
         self.snapshots = evidence
         self.sink = sink
-        self.look_now = look_now
+        self.reader = reader
         self._inbox: deque[VerifyRequest] = deque()
         self._lock = threading.Lock()
         self._open: list[tuple[VerifyRequest, ZoneCheck]] = []
@@ -82,10 +87,11 @@ class CameraChecks:
                 continue
             params = zone.params_for(request.problem, self.rules.for_class(request.problem))
             labels = CLASS_INFO[request.problem].evidence.subject & self.labels
+            reads = self.reader is not None and request.problem in self.reader.classes_for(self.camera_id)
             self._open.append((request, ZoneCheck(request.problem, zone, params, labels, request.frames,
-                                                  request.present_share)))
-            if self.look_now is not None:
-                self.look_now()
+                                                  request.present_share, expects_reading=reads)))
+            if reads and self.reader is not None:
+                self.reader.look_now(self.camera_id)
             log.info("camera %s: checking zone %s for %s over %d frames (case %d)", self.camera_id,
                      request.zone_id, request.problem, request.frames, request.case_id)
 

@@ -38,7 +38,11 @@ class CheckResult:
 
 @dataclass
 class ZoneCheck:
-    """Fed one analysed frame at a time through `update`; `done` after `frames` frames."""
+    """Fed one analysed frame at a time through `update`; `done` after `frames` frames.
+
+    With `expects_reading`, frames before the first zone reading taken since the check opened are passed over
+    (at most `frames` of them), so that a batch of frames already measured cannot cut the window short.
+    """
 
     problem: ProblemClass
     zone: ZoneConfig
@@ -53,6 +57,9 @@ class ZoneCheck:
     first_ts_s: float | None = None
     last_ts_s: float | None = None
     reasons: tuple[str, ...] = ()
+    expects_reading: bool = False  # the camera takes zone readings of this class: count from the first fresh one
+    opened_s: float | None = None
+    waited: int = 0  # frames passed over while waiting for a fresh reading
     _anchors: dict[int, np.ndarray] = field(default_factory=dict)  # track id -> box when first seen; bounded
     _riders: RiderMemory | None = None  # the parking rule's own rider memory, over the check's frames
 
@@ -66,12 +73,16 @@ class ZoneCheck:
         `reading` the zone's latest zone reading, if the camera takes them."""
         if self.done:
             return
+        self.opened_s = ts_s if self.opened_s is None else self.opened_s
+        fresh = reading is not None and reading.at_s >= self.opened_s
+        if self.expects_reading and not fresh and self.seen == 0 and self.waited < self.frames:
+            self.waited += 1  # the reading asked for comes with a later frame; none at all: go on without it
+            return
         self.seen += 1
         self.first_ts_s = ts_s if self.first_ts_s is None else self.first_ts_s
         self.last_ts_s = ts_s
         candidates = np.flatnonzero(self._subjects(detections, boxes, ts_s) & in_zone)
         positive = [i for i in candidates if self._counts(detections, boxes, int(i))]
-        fresh = reading is not None and reading.at_s >= self.first_ts_s
         reasons = zone_reasons(self.problem, reading) if fresh else []
         if reasons:
             self.reasons = tuple(reasons)

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bus import BusConfig, EventPublisher, HealthPublisher, SnapshotStore, redis_client
-from bus.control import ControlListener, publish_result
+from bus import BusConfig
 from settings import load_config
 from tests.api_fixture import Api
-from tests.e2e.conftest import DATA
+from tests.e2e.conftest import DATA, verifying_worker
 from tests.helpers import make_event, wait_until
-from worker import SchedulerConfig, Worker
+from worker import SchedulerConfig
 from zones import ZoneConfig
 
 OPEN_ROAD = ZoneConfig(id="open-road", kind="no_parking", name="东段车道 / east carriageway",
@@ -40,14 +39,7 @@ def test_the_camera_reopens_a_problem_still_there_and_closes_one_that_is_gone(
     settings = settings.model_copy(update={
         "cameras": [camera], "scheduler": SchedulerConfig(health_every_s=0.5, snapshot_every_s=1)})
     api: Api = make_api(cameras=[camera], verification={"frames": 12, "present_share": 0.5, "timeout_s": 600})
-    control = redis_client(redis_bus.redis_url)
-    worker = Worker(settings, EventPublisher(redis_bus).publish, SnapshotStore(tmp_path / "media"), detector,
-                    health_sink=HealthPublisher(redis_bus, worker_name="test-worker"),
-                    verify_sink=lambda result: publish_result(control, redis_bus, result))
-    listener = ControlListener(redis_bus, worker.submit_check, worker.stop_event, control)
-    worker.start()
-    listener.start()
-    try:
+    with verifying_worker(settings, redis_bus, detector, tmp_path / "media") as (_worker, listener):
         wait_until(lambda: any(c["zone_id"] == "far-curb" for c in api.cases()), timeout_s=180,
                    what="the parked cars' case")
         wait_until(lambda: listener.ready.is_set()
@@ -79,6 +71,3 @@ def test_the_camera_reopens_a_problem_still_there_and_closes_one_that_is_gone(
         nowhere = api.get(f"/api/cases/{cases['gate']}").json()
         assert nowhere["status"] == "resolved" and nowhere["verification"] == "not_verified"
         assert "not verified" in nowhere["verification_note"]
-    finally:
-        worker.stop()
-        worker.join(30)

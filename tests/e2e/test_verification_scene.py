@@ -9,14 +9,13 @@ from pathlib import Path
 import av
 import cv2
 
-from bus import BusConfig, EventPublisher, HealthPublisher, SnapshotStore, redis_client
-from bus.control import ControlListener, publish_result
+from bus import BusConfig
 from settings import load_config
 from tests.api_fixture import Api
 from tests.conftest import ASSETS
-from tests.e2e.conftest import DATA
+from tests.e2e.conftest import DATA, verifying_worker
 from tests.helpers import make_event, wait_until
-from worker import CameraConfig, SchedulerConfig, Worker
+from worker import CameraConfig, SchedulerConfig
 from zones import ZoneConfig
 
 STREET = ZoneConfig(id="street", kind="road", name="积水路段 / flooded street", classes=["standing_water"],
@@ -57,14 +56,7 @@ def test_a_flooded_street_resolved_too_early_reopens_and_a_dry_zone_closes(
     settings = settings.model_copy(update={
         "cameras": [camera], "scheduler": SchedulerConfig(health_every_s=0.5, snapshot_every_s=1)})
     api: Api = make_api(cameras=[camera], verification={"frames": 6, "present_share": 0.5, "timeout_s": 600})
-    control = redis_client(redis_bus.redis_url)
-    worker = Worker(settings, EventPublisher(redis_bus).publish, SnapshotStore(tmp_path / "media"), detector,
-                    health_sink=HealthPublisher(redis_bus, worker_name="test-worker"),
-                    verify_sink=lambda result: publish_result(control, redis_bus, result))
-    listener = ControlListener(redis_bus, worker.submit_check, worker.stop_event, control)
-    worker.start()
-    listener.start()
-    try:
+    with verifying_worker(settings, redis_bus, detector, tmp_path / "media") as (_worker, listener):
         wait_until(lambda: listener.ready.is_set()
                    and api.get("/api/cameras/flood-1").json()["state"] == "online", timeout_s=120,
                    what="the camera online")
@@ -86,6 +78,3 @@ def test_a_flooded_street_resolved_too_early_reopens_and_a_dry_zone_closes(
         dry = _verified(api, cases["roofs"])
         assert dry["status"] == "closed" and dry["verification"] == "passed"
         assert dry["timeline"][-1]["details"]["present_frames"] == 0
-    finally:
-        worker.stop()
-        worker.join(30)

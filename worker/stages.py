@@ -59,7 +59,7 @@ _TICKS_PER_S = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def thread_cpu_seconds() -> dict[int, float]:
-    """CPU seconds (user + system) of every thread of this process by native id; empty where /proc is absent.
+    """CPU seconds of every thread of this process by native id; empty where /proc is absent.
 
     Native threads that Python does not know (ONNX Runtime's or OpenVINO's pool) are included: the
     only way to count what an inference runtime spends outside the calling thread.
@@ -70,11 +70,25 @@ def thread_cpu_seconds() -> dict[int, float]:
     except OSError:
         return found
     for tid in tids:
-        try:
-            with open(f"/proc/self/task/{tid}/stat", encoding="ascii") as f:
-                stat = f.read()
-        except OSError:  # the thread ended meanwhile
-            continue
-        fields = stat.rsplit(")", 1)[1].split()  # the name in parentheses may hold spaces
-        found[int(tid)] = (int(fields[11]) + int(fields[12])) / _TICKS_PER_S  # utime, stime
+        seconds = _thread_cpu(tid)
+        if seconds is not None:
+            found[int(tid)] = seconds
     return found
+
+
+def _thread_cpu(tid: str) -> float | None:
+    """A thread's CPU in nanoseconds from `schedstat` (the scheduler's own sum, as `time.process_time` reads it),
+    else in clock ticks from `stat` (10 ms each: summed over many threads, a short window's split would drift
+    from the process's total); None when the thread ended meanwhile."""
+    try:
+        with open(f"/proc/self/task/{tid}/schedstat", encoding="ascii") as f:
+            return int(f.read().split()[0]) / 1e9
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        with open(f"/proc/self/task/{tid}/stat", encoding="ascii") as f:
+            stat = f.read()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[1].split()  # the name in parentheses may hold spaces
+    return (int(fields[11]) + int(fields[12])) / _TICKS_PER_S  # utime, stime

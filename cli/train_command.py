@@ -138,21 +138,25 @@ def train_command(
 def _run_preset(
     preset: str, model: str | None, epochs: int | None, imgsz: int | None, ship: bool, measure_only: bool
 ) -> None:
-    """`--preset garbage`: convert the shared set, fine-tune the rebuilt YOLOv8n, export, measure, (ship)."""
+    """`--preset garbage|street`: make the preset's data set, fine-tune the rebuilt YOLOv8n, export, measure, (ship)."""
     if preset not in ("garbage", "street"):
         raise _fail(f"unknown preset {preset!r}; known: garbage, street")
+    from models.registry import current_assets_dir
+    from training import TrainingError
+    from training.rebuild import DEFAULT_OUT, RebuildError, rebuild_and_check
+
     if preset == "street":
-        _run_street_preset(model, epochs, imgsz, ship, measure_only)
-        return
-    from models.registry import current_assets_dir
-    from training import TrainingError
-    from training.garbage import GarbagePreset, train_garbage
-    from training.garbage import measure_only as remeasure
-    from training.rebuild import DEFAULT_OUT, RebuildError, rebuild_and_check
+        from training.street import StreetPreset as Settings
+        from training.street import measure_only as remeasure
+        from training.street import train_street as train_preset
+    else:
+        from training.garbage import GarbagePreset as Settings  # type: ignore[assignment]
+        from training.garbage import measure_only as remeasure  # type: ignore[assignment]
+        from training.garbage import train_garbage as train_preset  # type: ignore[assignment]
 
     _show_ultralytics_progress()
     assets = current_assets_dir()
-    settings = GarbagePreset(**{k: v for k, v in {"epochs": epochs, "imgsz": imgsz}.items() if v is not None})
+    settings = Settings(**{k: v for k, v in {"epochs": epochs, "imgsz": imgsz}.items() if v is not None})
     start = Path(model) if model else DEFAULT_OUT
     try:
         if measure_only:
@@ -161,54 +165,30 @@ def _run_preset(
             if not start.is_file():
                 typer.echo(f"先重建浮点模型 rebuilding the float model first: {start}")
                 rebuild_and_check(assets / "weights" / "yolov8n-coco-int8-640.onnx", start, assets, every=0)
-            report = train_garbage(assets, Path("var"), start, settings, ship=ship)
-    except (TrainingError, RebuildError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from None
-    v, street = report["validation"], report["street_false_boxes"]["all"]
-    shipped = "\n已放入 shipped to models/weights and models/manifests" if ship else ""
-    typer.echo(f"模型 model: {report['onnx']} ({report['onnx_mb']} MB), {report['train_minutes']} min training\n"
-               f"验证 valid: mAP50 {v['mAP50']}, mAP50-95 {v['mAP50-95']}, P {v['precision']}, R {v['recall']}\n"
-               f"街景误检 false boxes per street frame: {street['per_frame']} ({street['boxes']} in "
-               f"{street['frames']} frames) alone; beside COCO, boxes on people and vehicles dropped: "
-               + ", ".join(f"conf {c}: {b['street_per_frame']}/frame, valid P {b['valid_precision']} "
-                           f"R {b['valid_recall']}" for c, b in report["beside_coco"].items())
-               + shipped)
-
-
-def _run_street_preset(
-    model: str | None, epochs: int | None, imgsz: int | None, ship: bool, measure_only: bool
-) -> None:
-    """`--preset street`: join street-bins-cn and var/synth, fine-tune the rebuilt YOLOv8n, export, measure, (ship)."""
-    from models.registry import current_assets_dir
-    from training import TrainingError
-    from training.rebuild import DEFAULT_OUT, RebuildError, rebuild_and_check
-    from training.street import StreetPreset, train_street
-    from training.street import measure_only as remeasure
-
-    _show_ultralytics_progress()
-    assets = current_assets_dir()
-    settings = StreetPreset(**{k: v for k, v in {"epochs": epochs, "imgsz": imgsz}.items() if v is not None})
-    start = Path(model) if model else DEFAULT_OUT
-    try:
-        if measure_only:
-            report = remeasure(assets, Path("var"), settings, ship=ship)
-        else:
-            if not start.is_file():
-                typer.echo(f"先重建浮点模型 rebuilding the float model first: {start}")
-                rebuild_and_check(assets / "weights" / "yolov8n-coco-int8-640.onnx", start, assets, every=0)
-            report = train_street(assets, Path("var"), start, settings, ship=ship)
+            report = train_preset(assets, Path("var"), start, settings, ship=ship)
     except (TrainingError, RebuildError, FileNotFoundError, ValueError) as exc:
         raise _fail(str(exc)) from None
-    v, street, clips = report["validation"], report["street_boxes"], report["synthetic_clips"]
     shipped = "\n已放入 shipped to models/weights and models/manifests" if ship else ""
     typer.echo(f"模型 model: {report['onnx']} ({report['onnx_mb']} MB), {report['train_minutes']} min training\n"
-               f"验证 valid: mAP50 {v['mAP50']}; "
-               + ", ".join(f"{n} {c['mAP50']}" for n, c in v["per_class"].items())
-               + f"\n街景框 street boxes per frame ({street['frames']} frames): "
-               + ", ".join(f"{n} {p}" for n, p in street["per_class_per_frame"].items())
-               + "\n合成片段 synthetic clips beside COCO: "
-               + ", ".join(f"{c} F1 {x['f1']} ({x['false_alerts']} false)" for c, x in clips["per_class"].items())
-               + shipped)
+               + (_street_figures(report) if preset == "street" else _garbage_figures(report)) + shipped)
+
+
+def _garbage_figures(report: dict) -> str:  # type: ignore[type-arg]
+    v, street = report["validation"], report["street_false_boxes"]["all"]
+    return (f"验证 valid: mAP50 {v['mAP50']}, mAP50-95 {v['mAP50-95']}, P {v['precision']}, R {v['recall']}\n"
+            f"街景误检 false boxes per street frame: {street['per_frame']} ({street['boxes']} in "
+            f"{street['frames']} frames) alone; beside COCO, boxes on people and vehicles dropped: "
+            + ", ".join(f"conf {c}: {b['street_per_frame']}/frame, valid P {b['valid_precision']} "
+                        f"R {b['valid_recall']}" for c, b in report["beside_coco"].items()))
+
+
+def _street_figures(report: dict) -> str:  # type: ignore[type-arg]
+    v, street, clips = report["validation"], report["street_boxes"], report["synthetic_clips"]
+    return (f"验证 valid: mAP50 {v['mAP50']}; " + ", ".join(f"{n} {c['mAP50']}" for n, c in v["per_class"].items())
+            + f"\n街景框 street boxes per frame ({street['frames']} frames): "
+            + ", ".join(f"{n} {p}" for n, p in street["per_class_per_frame"].items())
+            + "\n合成片段 synthetic clips beside COCO: "
+            + ", ".join(f"{c} F1 {x['f1']} ({x['false_alerts']} false)" for c, x in clips["per_class"].items()))
 
 
 def export_command(

@@ -142,11 +142,21 @@ def train_garbage(
     assets: Path, out_dir: Path, start: Path, preset: GarbagePreset, ship: bool = False
 ) -> dict[str, Any]:
     """Convert, fine-tune, export and measure; with `ship`, copy the ONNX and its manifest into models/."""
-    from training.trainer import export, train
-
     limit_threads(preset.threads)
     commit = git_commit()
     data_yaml = convert_dataset(assets / DATASET, out_dir / "datasets" / NAME)
+    onnx, minutes = fine_tune(data_yaml, start, preset, out_dir, NAME)
+    return measure(assets, onnx, data_yaml, preset, {"commit": commit, "train_minutes": minutes}, ship)
+
+
+def fine_tune(data_yaml: Path, start: Path, preset: Any, out_dir: Path, name: str, **extra: Any) -> tuple[Path, float]:
+    """A preset's training run on the CPU, backbone frozen, cached in RAM, then its ONNX export; the minutes it took.
+
+    `preset` carries epochs, imgsz, batch, seed and freeze (every preset's dataclass does); `extra` goes to
+    Ultralytics as it is (the street preset's `fraction`).
+    """
+    from training.trainer import export, train
+
     began = time.monotonic()
     best = train(
         data_yaml,
@@ -156,15 +166,15 @@ def train_garbage(
         batch=preset.batch,
         device="cpu",
         out_dir=out_dir / "train",
-        name=NAME,
+        name=name,
         seed=preset.seed,
         freeze=preset.freeze,
         cache="ram",
         patience=preset.epochs,
+        **extra,
     )
-    minutes = (time.monotonic() - began) / 60
-    onnx = export(best, "onnx", imgsz=preset.imgsz)
-    return measure(assets, onnx, data_yaml, preset, {"commit": commit, "train_minutes": round(minutes, 1)}, ship)
+    minutes = round((time.monotonic() - began) / 60, 1)
+    return export(best, "onnx", imgsz=preset.imgsz), minutes
 
 
 def measure(

@@ -25,7 +25,7 @@ from typing import Any
 import yaml
 
 from models.manifest import ModelManifest, sha256_of
-from training.garbage import PROJECT_ROOT, git_commit, limit_threads
+from training.garbage import PROJECT_ROOT, fine_tune, git_commit, limit_threads
 
 log = logging.getLogger(__name__)
 
@@ -125,30 +125,11 @@ def train_street(
     assets: Path, out_dir: Path, start: Path, preset: StreetPreset, ship: bool = False, synth: Path = SYNTH_DIR
 ) -> dict[str, Any]:
     """Join, fine-tune, export and measure; with `ship`, copy the ONNX and its manifest into models/."""
-    from training.trainer import export, train
-
     limit_threads(preset.threads)
     commit = git_commit()
     data_yaml = build_dataset(assets / BINS_DATASET, synth, out_dir / "datasets" / NAME)
-    began = time.monotonic()
-    best = train(
-        data_yaml,
-        model=str(start),
-        epochs=preset.epochs,
-        imgsz=preset.imgsz,
-        batch=preset.batch,
-        device="cpu",
-        out_dir=out_dir / "train",
-        name=NAME,
-        seed=preset.seed,
-        freeze=preset.freeze,
-        fraction=preset.fraction,
-        cache="ram",
-        patience=preset.epochs,
-    )
-    minutes = (time.monotonic() - began) / 60
-    onnx = export(best, "onnx", imgsz=preset.imgsz)
-    trained = {"commit": commit, "train_minutes": round(minutes, 1), "preset": preset.__dict__}
+    onnx, minutes = fine_tune(data_yaml, start, preset, out_dir, NAME, fraction=preset.fraction)
+    trained = {"commit": commit, "train_minutes": minutes, "preset": preset.__dict__}
     # Written before measuring, so --measure-only can measure again should a measure fail.
     (onnx.parent / "report.json").write_text(json.dumps(trained, indent=2), encoding="utf-8")
     trained.pop("preset")

@@ -12,11 +12,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, selectinload, sessionmaker
 
-from api.orm import OPEN_SQL, OPEN_STATUSES, CaseEventRow, CaseRow, EpisodeRow, utcnow
+from api.orm import OPEN_STATUSES, CaseEventRow, CaseRow, EpisodeRow, utcnow
 from api.services import changes
 from api.services.lifecycle import priority_rank
 from api.services.routing import Router, RoutingConfig
@@ -94,10 +94,11 @@ class CaseStore:
         created = False
         case = self._open_case(session, event)
         if case is None:
+            # Any conflict, not only the open-case index: a replica that opened a case for this same episode
+            # holds its event_id too (it commits, or deletes it on losing the bind; the insert waits for which).
             created = session.execute(
                 self._insert(CaseRow).values(**self._new_case_values(event, now))
-                .on_conflict_do_nothing(index_elements=["camera_id", "zone_id", "problem"],
-                                        index_where=text(OPEN_SQL))
+                .on_conflict_do_nothing()
                 .returning(CaseRow.id)
             ).scalar() is not None
             case = self._open_case(session, event)
